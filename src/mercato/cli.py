@@ -1,2 +1,178 @@
-def main():  # replaced by the real CLI
-    raise SystemExit("not yet")
+"""The ``mercato`` command line: import, evaluate, train, recommend, demo.
+
+Each command builds the settings once, does its job, prints progress to stderr and its
+answer to stdout. Errors mercato raises on purpose end with exit code 2 and one line
+that says what to fix; nothing prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from mercato import __version__
+from mercato.errors import InvalidInput, MercatoError
+from mercato.settings import Settings
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_params(pairs: list[str]) -> dict:
+    """``["l2=500", "neighbors=50"]`` -> ``{"l2": 500, "neighbors": 50}`` (JSON values, else strings)."""
+    params = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--param expects KEY=VALUE, got '{pair}'")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+# ---- commands ---------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from mercato.ingest import import_file
+
+    summary = import_file(args.format, Path(args.path), settings.store_url, limit=args.limit, progress=progress)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from mercato.evaluation.datasets import load_split
+    from mercato.evaluation.runner import evaluate
+    from mercato.evaluation.table import format_table
+    from mercato.recommend.defaults import model_for
+
+    data_dir = Path(args.data_dir) if args.data_dir else settings.data_dir
+    progress(f"loading {args.dataset} …")
+    started = time.perf_counter()
+    options = {"split": args.split}
+    if args.cut_at:
+        options["cut_at"] = args.cut_at
+    split = load_split(args.dataset, data_dir, **options)
+    progress(f"loaded in {time.perf_counter() - started:.1f} s: {split.n_cases:,} test cases ({split.protocol})")
+    reports = []
+    for name in args.model:
+        model = model_for(args.dataset, name, seed=args.seed, **parse_params(args.param))
+        reports.append(evaluate(split, model, progress=progress, batch_size=args.batch_size))
+    print(format_table(reports))
+    if args.json:
+        payload = reports[0] if len(reports) == 1 else reports
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
+        progress(f"wrote {args.json}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from mercato.recommend.training import train_from_store
+
+    out = Path(args.out) if args.out else settings.model_dir / args.model
+    summary = train_from_store(
+        settings.store_url, args.model, out, params=parse_params(args.param), types=args.types, progress=progress
+    )
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace, settings: Settings) -> int:
+    from mercato.recommend.base import Recommender
+
+    model_dir = Path(args.model_dir) if args.model_dir else settings.model_dir / args.model
+    model = Recommender.load(model_dir)
+    if args.user is not None:
+        result = model.recommend(args.user, k=args.k, exclude=args.exclude)
+    elif args.items:
+        result = model.recommend_for_items(args.items, k=args.k, exclude=args.exclude)
+    elif args.similar_to is not None:
+        result = model.similar_items(args.similar_to, k=args.k)
+    else:
+        raise InvalidInput("give one of --user ID, --items ID [ID …] or --similar-to ID")
+    print(json.dumps([{"item_id": item, "score": round(score, 6)} for item, score in result], indent=2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from mercato.demo import run_demo
+
+    run_demo(Path(args.workdir), progress=progress)
+    return 0
+
+
+# ---- parser -----------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from mercato.evaluation.datasets import DATASETS
+    from mercato.importers import FORMATS
+    from mercato.recommend.registry import model_names
+
+    parser = argparse.ArgumentParser(prog="mercato", description="Self-hostable AI engine for e-commerce.")
+    parser.add_argument("--version", action="version", version=f"mercato {__version__}")
+    parser.add_argument("--config", help="TOML settings file (see mercato.example.toml)")
+    parser.add_argument("--store", help="store URL, e.g. sqlite:///var/mercato.db or postgresql://… (env MERCATO_STORE_URL)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("import", help="import a public dataset file into the store")
+    p.add_argument("format", choices=sorted(FORMATS), help="source format")
+    p.add_argument("path", help="file (or folder, for movielens) to read")
+    p.add_argument("--limit", type=int, help="read only the first N source records")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("evaluate", help="full-ranking offline evaluation of recommenders on a benchmark dataset")
+    p.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    p.add_argument("--model", required=True, action="append", choices=model_names(), help="repeat to compare models")
+    p.add_argument("--data-dir", help="datasets folder holding <dataset>/<files> (online-retail also works without)")
+    p.add_argument("--split", choices=["test", "valid"], default="test", help="leave-one-out: which item to hold out")
+    p.add_argument("--cut-at", help="temporal protocol: ISO cut time with timezone (default: 90%% time quantile)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="model hyper-parameter")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=1024, help="test cases scored at once")
+    p.add_argument("--json", help="write the report (one model: an object; several: a list) to this file")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("train", help="train a recommender on the store's events and save it")
+    p.add_argument("--model", required=True, choices=model_names())
+    p.add_argument("--types", nargs="+", default=["purchase"], help="event types that count as interactions")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--out", help="artifact folder (default: <model_dir>/<model>)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("recommend", help="answer from a saved model")
+    p.add_argument("--model", default="ease", choices=model_names(), help="model under <model_dir>/ to load")
+    p.add_argument("--model-dir", help="artifact folder (overrides --model)")
+    p.add_argument("--user", help="recommend for this known user")
+    p.add_argument("--items", nargs="+", help="recommend for this anonymous sequence of item ids")
+    p.add_argument("--similar-to", help="items similar to this item id")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--exclude", nargs="*", default=[], help="item ids never to return")
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("demo", help="import the bundled Online Retail data, train, evaluate, show recommendations")
+    p.add_argument("--workdir", default="var/demo", help="fresh folder for the demo's store and models")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"store_url": args.store}
+        settings = Settings.from_file(args.config, **overrides) if args.config else Settings.build(
+            **{k: v for k, v in overrides.items() if v is not None}
+        )
+        return args.func(args, settings)
+    except MercatoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

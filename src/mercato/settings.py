@@ -1,0 +1,46 @@
+"""One validated settings object, built once at the edge (the CLI, later the app factory).
+
+Values come from keyword arguments, then ``MERCATO_*`` environment variables, then an
+optional TOML file (``mercato.example.toml`` documents every key). Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mercato.errors import InvalidInput
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MERCATO_", extra="forbid")
+
+    store_url: str = "sqlite:///var/mercato.db"
+    """Where events, items and users live: sqlite:///path.db or postgresql://user@host/db."""
+    model_dir: Path = Path("var/models")
+    """Folder for trained model artifacts, one sub-folder per model."""
+    data_dir: Path | None = None
+    """Folder of benchmark datasets laid out as <data_dir>/<dataset>/<files>; only for evaluation."""
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides) -> Settings:
+        path = Path(path)
+        try:
+            values = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise InvalidInput(f"settings file {path} not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"settings file {path}: {exc}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.build(**values)
+
+    @classmethod
+    def build(cls, **values) -> Settings:
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise InvalidInput(f"invalid settings: {problems}") from None
