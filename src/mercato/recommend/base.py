@@ -53,7 +53,14 @@ class Recommender(ABC):
         self.item_ids = interactions.item_ids
         self.user_ids = interactions.user_ids
         self._user_items = interactions.sequences()
-        self._fit(interactions)
+        # A refit may change the ids: drop the id -> index lookups cached from the previous fit.
+        self.__dict__.pop("_item_lookup", None)
+        self.__dict__.pop("_user_lookup", None)
+        try:
+            self._fit(interactions)
+        except BaseException:
+            self.item_ids = None  # a failed fit (e.g. bad params) leaves the model unfitted, not half-fitted
+            raise
         return self
 
     @abstractmethod
