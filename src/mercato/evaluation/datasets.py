@@ -36,7 +36,9 @@ def _online_retail(folder: Path, options: dict) -> protocols.Split:
     events = importers.read("online-retail", path).events
     purchases = customer_purchases(events)
     cut_at = options.get("cut_at")
-    return protocols.temporal(purchases, cut_at=pd.Timestamp(cut_at) if cut_at else None)
+    return protocols.temporal(
+        purchases, cut_at=pd.Timestamp(cut_at) if cut_at else None, split=options.get("split", "test")
+    )
 
 
 def customer_purchases(events: pd.DataFrame) -> pd.DataFrame:
@@ -57,7 +59,7 @@ def _leave_one_out(fmt: str, filename: str) -> Callable[[Path, dict], protocols.
 def _session(folder: Path, options: dict) -> protocols.Split:
     train = read_session_file(folder / "train_sessions.txt")
     prefixes, targets = read_session_test(folder / "test.tsv")
-    return protocols.session(train, prefixes, targets)
+    return protocols.session(train, prefixes, targets, split=options.get("split", "test"))
 
 
 DATASETS: dict[str, Dataset] = {

@@ -42,8 +42,7 @@ def leave_one_out(interactions: Interactions, *, split: str = "test", exclude_hi
     The model trains on every row before the target (timestamps and weights kept). A user
     with no row before the target is not a test case but still contributes to training.
     """
-    if split not in ("test", "valid"):
-        raise InvalidInput(f"split must be 'test' or 'valid', got '{split}'")
+    _check_split(split)
     held_out = 1 if split == "test" else 2
     offsets = interactions.user_offsets
     lengths = np.diff(offsets)  # (n_users,)
@@ -81,18 +80,26 @@ def leave_one_out(interactions: Interactions, *, split: str = "test", exclude_hi
     )
 
 
-def temporal(frame: pd.DataFrame, *, cut_at: pd.Timestamp | None = None, quantile: float = 0.9) -> Split:
+def temporal(
+    frame: pd.DataFrame, *, cut_at: pd.Timestamp | None = None, quantile: float = 0.9, split: str = "test"
+) -> Split:
     """Train on events before ``cut_at`` (default: the time ``quantile`` of events); test warm users.
 
     Targets are the items a user interacts with after the cut that they had not had before
-    and that the model knows; their earlier items are excluded from ranking.
+    and that the model knows; their earlier items are excluded from ranking. The validation
+    split applies the same rule to the events before the test cut, so tuning never sees them.
     """
+    _check_split(split)
     times = frame["occurred_at"]
     if cut_at is None:
         cut_at = times.quantile(quantile)
     cut_at = pd.Timestamp(cut_at)
     if cut_at.tzinfo is None:
         raise InvalidInput("cut time needs a timezone, e.g. 2011-11-01T00:00:00Z")
+    if split == "valid":
+        result = temporal(frame[times < cut_at], quantile=quantile)
+        result.info["split"] = "valid"
+        return result
     before = frame[times < cut_at]
     after = frame[times >= cut_at]
     if before.empty or after.empty:
@@ -123,14 +130,32 @@ def temporal(frame: pd.DataFrame, *, cut_at: pd.Timestamp | None = None, quantil
         users=np.array(users, dtype=np.int64),
         targets=targets,
         excluded=excluded,
-        info={"cut_at": cut_at.isoformat(), "unknown_target_items_dropped": unknown_targets},
+        info={"split": "test", "cut_at": cut_at.isoformat(), "unknown_target_items_dropped": unknown_targets},
     )
 
 
-def session(train_sessions: list[list[str]], test_prefixes: list[list[str]], test_next: list[str]) -> Split:
-    """SR-GNN style: train on whole sessions, predict the next item of each test prefix."""
+def session(
+    train_sessions: list[list[str]],
+    test_prefixes: list[list[str]],
+    test_next: list[str],
+    *,
+    split: str = "test",
+    valid_fraction: float = 0.1,
+) -> Split:
+    """SR-GNN style: train on whole sessions, predict the next item of each test prefix.
+
+    The validation split holds out the last ``valid_fraction`` of the (chronological) training
+    sessions and expands each into (prefix → next item) cases the way the test file was built.
+    """
+    _check_split(split)
     if len(test_prefixes) != len(test_next):
         raise InvalidInput("test prefixes and next items differ in length")
+    if split == "valid":
+        n_valid = max(1, int(len(train_sessions) * valid_fraction))
+        held_out = train_sessions[-n_valid:]
+        train_sessions = train_sessions[:-n_valid]
+        test_prefixes = [s[:end] for s in held_out for end in range(len(s) - 1, 0, -1)]
+        test_next = [s[end] for s in held_out for end in range(len(s) - 1, 0, -1)]
     train = Interactions.from_sequences(train_sessions, [f"s{i}" for i in range(len(train_sessions))])
     lookup = {item: i for i, item in enumerate(train.item_ids)}
     histories = []
@@ -145,5 +170,10 @@ def session(train_sessions: list[list[str]], test_prefixes: list[list[str]], tes
         users=np.full(len(histories), -1, dtype=np.int64),
         targets=targets,
         excluded=[np.empty(0, np.int32)] * len(histories),
-        info={"unknown_targets": int(sum(t[0] < 0 for t in targets))},
+        info={"split": split, "unknown_targets": int(sum(t[0] < 0 for t in targets))},
     )
+
+
+def _check_split(split: str) -> None:
+    if split not in ("test", "valid"):
+        raise InvalidInput(f"split must be 'test' or 'valid', got '{split}'")

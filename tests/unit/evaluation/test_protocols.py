@@ -74,3 +74,30 @@ def test_session_maps_prefixes_and_marks_unknown_targets():
     assert (split.users == -1).all()
     assert split.info["unknown_targets"] == 1
     assert all(len(e) == 0 for e in split.excluded)
+
+
+def test_session_validation_holds_out_the_last_training_sessions():
+    train = [["a", "b"], ["b", "c"], ["c", "d"], ["d", "c", "b"]]
+    split = protocols.session(train, [["a"]], ["b"], split="valid", valid_fraction=0.25)
+    # The last session (d c b) becomes the cases [d c] -> b and [d] -> c; it is not trained on.
+    assert [_ids(split, h) for h in split.histories] == [["d", "c"], ["d"]]
+    assert [_ids(split, t) for t in split.targets] == [["b"], ["c"]]
+    assert len(split.train) == 6
+    assert split.info["split"] == "valid"
+
+
+def test_temporal_validation_never_sees_events_after_the_test_cut():
+    t = pd.Timestamp("2024-01-10", tz="UTC")
+    days = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    frame = pd.DataFrame(
+        {
+            "user_id": ["u"] * 6 + ["v"] * 6,
+            "item_id": list("abcdef") + list("abcdef"),
+            "occurred_at": [t + pd.Timedelta(days=d) for d in days],
+        }
+    )
+    test_cut = t + pd.Timedelta(days=11)
+    split = protocols.temporal(frame, cut_at=test_cut, split="valid")
+    assert pd.Timestamp(split.info["cut_at"]) < test_cut
+    assert split.train.timestamps.max() < test_cut.timestamp()
+    assert split.info["split"] == "valid"
