@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def datasets_dir() -> Path:
     return Path(os.environ.get("MERCATO_DATASETS_DIR", PROJECT_ROOT / ".." / "shared" / "datasets"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def dataset():
     """``dataset("movielens-1m")`` -> that folder, or skip the test when it is absent."""
 
