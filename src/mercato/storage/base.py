@@ -3,20 +3,24 @@
 A backend supplies a connection and three primitives (``_append_rows``, ``_fetch``,
 ``_write_many``) plus its placeholder style; validation, query building and conversion are
 done here once, so SQLite and PostgreSQL cannot drift apart in what they accept or return.
+``SQLEventStore`` implements the connection-level primitives (reads, batched writes, closing,
+schema migration) once too; a backend keeps only how it connects, opens a transaction, maps
+its driver's exceptions, bulk-appends events, and its dialect's SQL.
 The shared contract suite (``tests/contract/test_store_contract.py``) runs against each.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from mercato.errors import InvalidInput, NotFound
+from mercato.errors import Conflict, InvalidInput, MercatoError, NotFound, Unavailable
 from mercato.events.schema import EVENT_TYPES, Item, User
 from mercato.events.validation import EventError, parse_records, validate_or_raise
 from mercato.storage import codec
@@ -204,6 +208,91 @@ class EventStore(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({redact(self.url)!r})"
+
+
+class SQLEventStore(EventStore):
+    """An ``EventStore`` over one DB-API style connection (sqlite3 or psycopg).
+
+    Reads, batched writes, closing and schema migration are the same for every backend; a
+    subclass sets the class attributes below, opens ``self._conn`` (``None`` once closed),
+    and implements ``_transaction`` and ``_append_rows``.
+    """
+
+    # The engine's name, for messages: "SQLite store ...", "PostgreSQL store ...".
+    _engine: str
+    # The SQL type word for schema_version.version.
+    _integer_type: str
+    # The schema this code writes, and the statements that bring it from version N-1 to N.
+    _schema_version: int
+    _migrations: Mapping[int, Sequence[str]]
+    # How the driver's exceptions reach callers: (caught, raised instead) pairs, the first
+    # match wins, so a subclass must come before its base.
+    _error_map: Sequence[tuple[type[BaseException], type[MercatoError]]]
+    _conn: Any
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Re-raise the driver's exceptions as mercato's (``_error_map``), naming the store."""
+        try:
+            yield
+        except tuple(caught for caught, _ in self._error_map) as exc:
+            raised = next(raised for caught, raised in self._error_map if isinstance(exc, caught))
+            raise raised(f"{self._store_name}: {exc}") from exc
+
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """One write transaction on the connection (yielded): committed if the block finishes,
+        rolled back otherwise; driver exceptions translated."""
+
+    @property
+    def _store_name(self) -> str:
+        """How messages name the store; a backend whose URLs may hold a password redacts it."""
+        return f"{self._engine} store {self.url}"
+
+    def _lock_schema(self, conn: Any) -> None:
+        """Serialize concurrent schema creation inside the migration transaction.
+
+        Nothing to do where opening the write transaction already excludes other writers."""
+
+    # --- primitives ---------------------------------------------------------------------------
+
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._translated():
+            return self._connection().execute(sql, params).fetchall()
+
+    def _write_many(self, sql: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        with self._transaction() as conn, closing(conn.cursor()) as cursor:
+            cursor.executemany(sql, rows)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with self._translated():
+                conn.close()
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            raise Unavailable(f"{self._store_name} is closed; open it again with open_store")
+        return self._conn
+
+    def _migrate(self) -> None:
+        with self._transaction() as conn:
+            self._lock_schema(conn)
+            conn.execute(f"CREATE TABLE IF NOT EXISTS schema_version (version {self._integer_type} NOT NULL)")
+            version = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+            if version > self._schema_version:
+                raise Conflict(
+                    f"{self._store_name} has schema version {version}, newer than this mercato "
+                    f"understands ({self._schema_version}); upgrade mercato"
+                )
+            for target in range(version + 1, self._schema_version + 1):
+                for statement in self._migrations[target]:
+                    conn.execute(statement)
+                conn.execute(f"INSERT INTO schema_version (version) VALUES ({self._param})", (target,))
 
 
 def _event_types(types: Iterable[str]) -> list[str]:

@@ -12,16 +12,15 @@ inserts, and doing the de-duplication in SQL keeps the whole append one transact
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 from psycopg.types.string import TextLoader
 
 from mercato.errors import Conflict, InvalidInput, Unavailable
 from mercato.storage import codec
-from mercato.storage.base import EventStore, redact
+from mercato.storage.base import SQLEventStore, redact
 
 SCHEMA_VERSION = 1
 # Any fixed number shared by every mercato process: serializes concurrent schema creation.
@@ -85,29 +84,24 @@ _MOVE_INCOMING = (
 )
 
 
-@contextmanager
-def _translated(url: str) -> Iterator[None]:
-    """Re-raise psycopg's exceptions as mercato's, naming the store (without its password)."""
-    name = redact(url)
-    try:
-        yield
-    except psycopg.DataError as exc:  # a value PostgreSQL cannot hold, e.g. a NUL character
-        raise InvalidInput(f"PostgreSQL store {name}: {exc}") from exc
-    except psycopg.IntegrityError as exc:
-        raise Conflict(f"PostgreSQL store {name}: {exc}") from exc
-    except psycopg.Error as exc:
+class PostgresEventStore(SQLEventStore):
+    _param = "%s"
+    _engine = "PostgreSQL"
+    _integer_type = "integer"
+    _schema_version = SCHEMA_VERSION
+    _migrations = _MIGRATIONS
+    _error_map = (
+        (psycopg.DataError, InvalidInput),  # a value PostgreSQL cannot hold, e.g. a NUL character
+        (psycopg.IntegrityError, Conflict),
         # Connection refused or lost, authentication, missing schema, server shutting down:
         # nothing the caller's input can fix.
-        raise Unavailable(f"PostgreSQL store {name}: {exc}") from exc
-
-
-class PostgresEventStore(EventStore):
-    _param = "%s"
+        (psycopg.Error, Unavailable),
+    )
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: psycopg.Connection | None = None
-        with _translated(url):
+        with self._translated():
             # Autocommit: reads need no transaction; writes open one explicitly.
             conn = psycopg.connect(url, autocommit=True, **_default_timeout(url))
             try:
@@ -131,49 +125,21 @@ class PostgresEventStore(EventStore):
             cursor.execute(_MOVE_INCOMING)
             return cursor.rowcount
 
-    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with _translated(self.url):
-            return self._connection().execute(sql, params).fetchall()
-
-    def _write_many(self, sql: str, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        with self._transaction() as conn, conn.cursor() as cursor:
-            cursor.executemany(sql, rows)
-
-    def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            with _translated(self.url):
-                conn.close()
-
     # --- internals ----------------------------------------------------------------------------
 
-    def _connection(self) -> psycopg.Connection:
-        if self._conn is None:
-            raise Unavailable(f"PostgreSQL store {redact(self.url)} is closed; open it again with open_store")
-        return self._conn
+    @property
+    def _store_name(self) -> str:
+        # The URL may hold a password: never put it in a message.
+        return f"{self._engine} store {redact(self.url)}"
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
         conn = self._connection()
-        with _translated(self.url), conn.transaction():
+        with self._translated(), conn.transaction():
             yield conn
 
-    def _migrate(self) -> None:
-        with self._transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
-            version = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
-            if version > SCHEMA_VERSION:
-                raise Conflict(
-                    f"PostgreSQL store {redact(self.url)} has schema version {version}, newer than this "
-                    f"mercato understands ({SCHEMA_VERSION}); upgrade mercato"
-                )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[target]:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (target,))
+    def _lock_schema(self, conn: psycopg.Connection) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
 
 
 def _default_timeout(url: str) -> dict[str, int]:

@@ -12,14 +12,13 @@ proceed while it does.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from mercato.errors import Conflict, InvalidInput, Unavailable
 from mercato.storage import codec
-from mercato.storage.base import EventStore
+from mercato.storage.base import SQLEventStore
 
 SCHEMA_VERSION = 1
 
@@ -89,31 +88,26 @@ def sqlite_path(url: str) -> str:
     return rest[1:]
 
 
-@contextmanager
-def _translated(url: str) -> Iterator[None]:
-    """Re-raise sqlite3's exceptions as mercato's, naming the store."""
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        raise Conflict(f"SQLite store {url}: {exc}") from exc
-    except sqlite3.DataError as exc:
-        raise InvalidInput(f"SQLite store {url}: {exc}") from exc
-    except OverflowError as exc:  # an integer beyond SQLite's 64 bits
-        raise InvalidInput(f"SQLite store {url}: {exc}") from exc
-    except sqlite3.Error as exc:
+class SQLiteEventStore(SQLEventStore):
+    _param = "?"
+    _engine = "SQLite"
+    _integer_type = "INTEGER"
+    _schema_version = SCHEMA_VERSION
+    _migrations = _MIGRATIONS
+    _error_map = (
+        (sqlite3.IntegrityError, Conflict),
+        (sqlite3.DataError, InvalidInput),
+        (OverflowError, InvalidInput),  # an integer beyond SQLite's 64 bits
         # Locked, unreadable, not a database, disk full, wrong thread: nothing the caller's
         # input can fix, and a retry (after the lock holder finishes) may succeed.
-        raise Unavailable(f"SQLite store {url}: {exc}") from exc
-
-
-class SQLiteEventStore(EventStore):
-    _param = "?"
+        (sqlite3.Error, Unavailable),
+    )
 
     def __init__(self, url: str) -> None:
         self.url = url
         path = sqlite_path(url)
         self._conn: sqlite3.Connection | None = None
-        with _translated(url):
+        with self._translated():
             if path != ":memory:":
                 try:
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -146,34 +140,13 @@ class SQLiteEventStore(EventStore):
             # rowcount of executemany sums the rows changed; a conflict changes none.
             return conn.executemany(_INSERT_EVENT, rows).rowcount
 
-    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with _translated(self.url):
-            return self._connection().execute(sql, params).fetchall()
-
-    def _write_many(self, sql: str, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        with self._transaction() as conn:
-            conn.executemany(sql, rows)
-
-    def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            with _translated(self.url):
-                conn.close()
-
     # --- internals ----------------------------------------------------------------------------
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise Unavailable(f"SQLite store {self.url} is closed; open it again with open_store")
-        return self._conn
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed if the block finishes, rolled back otherwise."""
         conn = self._connection()
-        with _translated(self.url):
+        with self._translated():
             # IMMEDIATE takes the write lock now, so the commit cannot fail on a lock upgrade.
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -182,17 +155,3 @@ class SQLiteEventStore(EventStore):
                 conn.rollback()
                 raise
             conn.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        with self._transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            version = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
-            if version > SCHEMA_VERSION:
-                raise Conflict(
-                    f"SQLite store {self.url} has schema version {version}, newer than this mercato "
-                    f"understands ({SCHEMA_VERSION}); upgrade mercato"
-                )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[target]:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
