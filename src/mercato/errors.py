@@ -9,7 +9,14 @@ class MercatoError(Exception):
 
 
 class InvalidInput(MercatoError, ValueError):
-    """The caller sent something malformed; fix the input and retry."""
+    """The caller sent something malformed; fix the input and retry.
+
+    ``field`` names the offending input (a parameter or JSON field) when one can be named.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(MercatoError, LookupError):
