@@ -66,6 +66,16 @@ class Recommender(ABC):
     @abstractmethod
     def _fit(self, interactions: Interactions) -> None: ...
 
+    def partial_fit(self, interactions: Interactions) -> Recommender:
+        """Update a fitted model with new interactions and return ``self`` (optional).
+
+        A model that can learn incrementally (e.g. fine-tuning a sequential model on a
+        micro-batch of new events) overrides this; the online learner then calls it on a
+        copy of the live model and swaps the copy in. Models that do not override it are
+        refitted periodically with ``fit`` instead.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not learn incrementally; refit it with 'fit'")
+
     # ---- scoring --------------------------------------------------------------------
     @abstractmethod
     def score_histories(self, histories: Sequence[np.ndarray], users: np.ndarray | None = None) -> np.ndarray:

@@ -1,0 +1,196 @@
+"""Turns a recommendation request into a ranked, rule-abiding list with a reason per item.
+
+Scores blend three signals over the catalog, each rescaled so its largest value is 1:
+
+- the live batch model's ``score_histories`` of the user's *current* history (read from the
+  recent-history cache at request time, so an event acknowledged a moment ago counts);
+- co-occurrence learned online since the model was fitted (``OnlineItemStats``), which is
+  how an item the model has never seen becomes recommendable within seconds;
+- decayed online popularity, a small weight: a tie-breaker and the cold-start answer.
+
+Then the business rules of ``mercato.recommend.rules`` choose what may be shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mercato.errors import InvalidInput, NotFound
+from mercato.models.slot import LiveModel, ModelSlot
+from mercato.online.baskets import BasketNeighbours
+from mercato.online.histories import RecentHistories
+from mercato.online.stats import OnlineItemStats
+from mercato.recommend import rules
+from mercato.recommend.rules import Catalog, ListRequest
+
+MODEL_WEIGHT = 1.0
+# The online delta is evidence the model has not seen yet: as strong as the model itself.
+DELTA_WEIGHT = 1.0
+POPULARITY_WEIGHT = 0.05
+RECENCY_DECAY = 0.8  # the item s steps before the latest counts RECENCY_DECAY**s
+HISTORY_USED = 20  # distinct latest items that drive the online co-occurrence signal
+REASON_SOURCES = 3  # latest distinct items considered when explaining an item
+MAX_SESSION_ITEMS = 200
+# Models whose scores do not depend on the history: "because you viewed X" would be untrue.
+NON_PERSONAL_MODELS = frozenset({"popularity"})
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    item_id: str
+    score: float
+    reason: str
+    title: str
+
+
+class RecommendationService:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        slot: ModelSlot,
+        stats: OnlineItemStats,
+        histories: RecentHistories,
+        baskets: BasketNeighbours | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.slot = slot
+        self.stats = stats
+        self.histories = histories
+        self.baskets = baskets or BasketNeighbours.empty()
+        self._rows_cache: tuple = (None, None, None, None)  # (model, catalog, model->catalog rows, id->model index)
+
+    # ---- the four questions -----------------------------------------------------------------
+
+    def for_user(self, user_id: str, request: ListRequest) -> list[Recommendation]:
+        history = self.histories.get(user_id)
+        banned = history.purchased if request.exclude_purchased else ()
+        return self._for_history(history.items, history.types, request, banned)
+
+    def for_session(self, item_ids: Sequence[str], request: ListRequest) -> list[Recommendation]:
+        if len(item_ids) > MAX_SESSION_ITEMS:
+            raise InvalidInput(f"a session may list at most {MAX_SESSION_ITEMS} items", field="item_ids")
+        return self._for_history(tuple(item_ids), ("view",) * len(item_ids), request, ())
+
+    def similar(self, item_id: str, request: ListRequest) -> list[Recommendation]:
+        catalog, live = self.catalog, self.slot.current
+        self._known(catalog, item_id)
+        scores = np.zeros(len(catalog))
+        if live is not None:
+            rows, lookup = self._model_rows(live, catalog)
+            pos = lookup.get(item_id)
+            if pos is not None:
+                _add_unit(scores, rows, live.model.similar_item_scores(pos), MODEL_WEIGHT)
+        _add_unit(scores, *self._sparse(catalog, self.stats.co_viewed(item_id)), DELTA_WEIGHT)
+        title = catalog.title(item_id)
+        mask = rules.allowed_mask(catalog, request, banned=(item_id,)) & (scores > 0)
+        return [
+            Recommendation(catalog.item_ids[row], score, f"viewed together with {title}", catalog.title(catalog.item_ids[row]))
+            for row, score in rules.select(catalog, scores, mask, request)
+        ]
+
+    def bought_together(self, item_id: str, request: ListRequest) -> list[Recommendation]:
+        catalog = self.catalog
+        self._known(catalog, item_id)
+        counts = self.baskets.partners(item_id)
+        for other, n in self.stats.co_bought(item_id).items():
+            counts[other] = counts.get(other, 0.0) + n
+        scores = np.zeros(len(catalog))
+        rows, values = self._sparse(catalog, counts)
+        scores[rows] = values  # raw order counts: the score says how many orders
+        mask = rules.allowed_mask(catalog, request, banned=(item_id,)) & (scores > 0)
+        reason = rules.bought_with(catalog.title(item_id))
+        return [
+            Recommendation(catalog.item_ids[row], score, reason, catalog.title(catalog.item_ids[row]))
+            for row, score in rules.select(catalog, scores, mask, request)
+        ]
+
+    # ---- scoring ----------------------------------------------------------------------------
+
+    def _for_history(
+        self, items: tuple[str, ...], types: tuple[str, ...], request: ListRequest, banned
+    ) -> list[Recommendation]:
+        catalog, live = self.catalog, self.slot.current  # one snapshot for the whole request
+        scores = np.zeros(len(catalog))
+        model_rows = lookup = None
+        if live is not None:
+            model_rows, lookup = self._model_rows(live, catalog)
+            history = np.array([lookup[i] for i in items if i in lookup], dtype=np.int32)
+            _add_unit(scores, model_rows, live.model.score_histories([history], np.array([-1]))[0], MODEL_WEIGHT)
+        latest = _latest_distinct(items, types, HISTORY_USED)
+        delta: dict[str, float] = {}
+        for steps, (item, _) in enumerate(latest):
+            for other, count in self.stats.co_viewed(item).items():
+                delta[other] = delta.get(other, 0.0) + count * RECENCY_DECAY**steps
+        _add_unit(scores, *self._sparse(catalog, delta), DELTA_WEIGHT)
+        _add_unit(scores, np.arange(len(catalog)), self.stats.popularity_for(catalog.item_ids), POPULARITY_WEIGHT)
+        mask = rules.allowed_mask(catalog, request, banned)
+        page = rules.select(catalog, scores, mask, request)
+        sources = latest[:REASON_SOURCES]
+        contributions = [self._contribution(catalog, live, model_rows, lookup, item) for item, _ in sources]
+        out = []
+        for row, score in page:
+            source = rules.strongest_source(contributions, row)
+            if source is None:
+                reason = rules.popular_reason(catalog, row)
+            else:
+                item, kind = sources[source]
+                reason = rules.because_of(kind, catalog.title(item))
+            item_id = catalog.item_ids[row]
+            out.append(Recommendation(item_id, score, reason, catalog.title(item_id)))
+        return out
+
+    def _contribution(self, catalog, live: LiveModel | None, model_rows, lookup, item: str) -> np.ndarray:
+        """(n,) how much ``item`` alone supports each catalog item: model similarity plus online co-views."""
+        values = np.zeros(len(catalog))
+        if live is not None and live.model.name not in NON_PERSONAL_MODELS and item in lookup:
+            _add_unit(values, model_rows, live.model.similar_item_scores(lookup[item]), 1.0)
+        _add_unit(values, *self._sparse(catalog, self.stats.co_viewed(item)), 1.0)
+        return values
+
+    def _model_rows(self, live: LiveModel, catalog: Catalog) -> tuple[np.ndarray, dict[str, int]]:
+        """(n_model_items,) catalog row of each model item (-1 if not in the catalog), and id -> model index."""
+        model, cached_catalog, rows, lookup = self._rows_cache
+        if model is not live.model or cached_catalog is not catalog:
+            ids = live.model.item_ids
+            rows = catalog.positions(ids)
+            lookup = {str(item): i for i, item in enumerate(ids)}
+            self._rows_cache = (live.model, catalog, rows, lookup)
+        return rows, lookup
+
+    @staticmethod
+    def _sparse(catalog: Catalog, values: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        rows = catalog.positions(values.keys())
+        return rows, np.fromiter(values.values(), dtype=np.float64, count=len(values))
+
+    @staticmethod
+    def _known(catalog: Catalog, item_id: str) -> None:
+        if catalog.get(item_id) is None:
+            raise NotFound(f"item {item_id!r} is not in the catalog; add it with PUT /v1/items/{{id}}")
+
+
+def _add_unit(target: np.ndarray, rows: np.ndarray, values: np.ndarray, weight: float) -> None:
+    """target[rows] += weight · values / max|values|, skipping rows < 0 (not in the catalog)."""
+    values = np.asarray(values, dtype=np.float64)
+    keep = rows >= 0
+    if not keep.any():
+        return
+    values = values[keep]
+    finite = np.isfinite(values)
+    scale = float(np.abs(values[finite]).max()) if finite.any() else 0.0
+    if scale > 0:
+        target[rows[keep][finite]] += weight * values[finite] / scale
+
+
+def _latest_distinct(items: tuple[str, ...], types: tuple[str, ...], n: int) -> list[tuple[str, str]]:
+    """The ``n`` latest distinct items, newest first, each with the type of its latest event."""
+    seen: dict[str, str] = {}
+    for item, kind in zip(reversed(items), reversed(types), strict=True):
+        if item not in seen:
+            seen[item] = kind
+            if len(seen) == n:
+                break
+    return list(seen.items())

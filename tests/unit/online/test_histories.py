@@ -1,0 +1,64 @@
+"""The recent-history cache: loads once, follows committed events, never loses one mid-load."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+
+from mercato.online.histories import RecentHistories
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["event_id", "item_id", "type"])
+
+
+def stored(user_id, length):
+    recent = frame([("e1", "a", "view"), ("e2", "b", "purchase")])
+    return recent.tail(length), frame([("e2", "b", "purchase")])
+
+
+def test_loads_from_the_store_once_then_follows_observed_events():
+    calls = []
+
+    def loader(user_id, length):
+        calls.append(user_id)
+        return stored(user_id, length)
+
+    cache = RecentHistories(loader, length=3)
+    assert cache.get("u").items == ("a", "b") and cache.get("u").purchased == {"b"}
+    cache.observe([{"event_id": "e3", "user_id": "u", "item_id": "c", "type": "add_to_cart"},
+                   {"event_id": "e2", "user_id": "u", "item_id": "b", "type": "purchase"},  # duplicate id
+                   {"event_id": "e4", "user_id": "other", "item_id": "z", "type": "view"},
+                   {"event_id": "e5", "user_id": "u", "item_id": None, "type": "search"}])
+    cache.observe([{"event_id": "e6", "user_id": "u", "item_id": "d", "type": "view"}])
+    history = cache.get("u")
+    assert history.items == ("b", "c", "d") and history.types == ("purchase", "add_to_cart", "view")
+    assert calls == ["u"] and len(cache) == 1
+
+
+def test_an_event_observed_while_the_user_loads_is_kept():
+    started, release = threading.Event(), threading.Event()
+
+    def slow_loader(user_id, length):
+        started.set()
+        release.wait(5)
+        return stored(user_id, length)  # read before the new event was committed
+
+    cache = RecentHistories(slow_loader)
+    result = {}
+    reader = threading.Thread(target=lambda: result.setdefault("h", cache.get("u")))
+    reader.start()
+    assert started.wait(5)
+    cache.observe([{"event_id": "e9", "user_id": "u", "item_id": "new", "type": "view"}])
+    release.set()
+    reader.join(5)
+    assert result["h"].items == ("a", "b", "new")
+
+
+def test_least_recently_used_users_are_evicted():
+    cache = RecentHistories(stored, max_users=2)
+    for user in ("a", "b", "a", "c"):
+        cache.get(user)
+    cache.observe([{"event_id": "x", "user_id": "b", "item_id": "q", "type": "view"}])  # b was evicted
+    assert len(cache) == 2 and "q" not in cache.get("b").items
