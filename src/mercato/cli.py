@@ -107,6 +107,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from mercato.serving import create_app
+
+    host = args.host or settings.serve_host
+    port = args.port if args.port is not None else settings.serve_port
+    progress(f"mercato serving on http://{host}:{port} (API docs at /docs; store {settings.store_url})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, access_log=False)
+    return 0
+
+
 # ---- parser -----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from mercato.evaluation.datasets import DATASETS
@@ -153,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--exclude", nargs="*", default=[], help="item ids never to return")
     p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("serve", help="run the HTTP API with live ingestion and online learning")
+    p.add_argument("--host", help="address to listen on (default: serve_host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default: serve_port, 8000)")
+    # SUPPRESS: given after the command it overrides the global --store; absent, it leaves it be.
+    p.add_argument("--store", default=argparse.SUPPRESS, help="store URL (env MERCATO_STORE_URL)")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="import the bundled Online Retail data, train, evaluate, show recommendations")
     p.add_argument("--workdir", default="var/demo", help="fresh folder for the demo's store and models")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mercato.errors import InvalidInput
@@ -24,6 +24,20 @@ class Settings(BaseSettings):
     """Folder for trained model artifacts, one sub-folder per model."""
     data_dir: Path | None = None
     """Folder of benchmark datasets laid out as <data_dir>/<dataset>/<files>; only for evaluation."""
+    serve_host: str = "127.0.0.1"
+    """Address `mercato serve` listens on (0.0.0.0 to accept connections from other machines)."""
+    serve_port: int = Field(default=8000, ge=0, le=65535)
+    """Port `mercato serve` listens on."""
+    serve_model: str = "itemknn"
+    """Recommender the server trains when its registry has no live version, and refits."""
+    refit_interval_s: float = Field(default=300.0, ge=0)
+    """Seconds between refits of the served model on the store's events; 0 turns refits off."""
+    refit_min_events: int = Field(default=1000, ge=1)
+    """New interactions needed before a scheduled refit runs."""
+    interaction_types: list[str] = ["view", "add_to_cart", "purchase"]
+    """Event types the served model learns from."""
+    history_length: int = Field(default=50, ge=1, le=1000)
+    """Latest item events per user the server scores a personalized request with."""
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides) -> Settings:
