@@ -155,9 +155,10 @@ class ModelRegistry:
             previous = aliases.get("previous", [])
             if not previous:
                 raise Conflict("no earlier live version to roll back to")
+            target = previous[-1]
+            self.load(target)  # a corrupted artifact is refused here, and the alias stays put
             aliases[LIVE] = previous.pop()
             aliases["previous"] = previous
-            target = aliases[LIVE]
         return self.get(target)
 
     def _aliases(self) -> dict[str, Any]:
