@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 
 from mercato.serving import create_app
-from mercato.serving.testing import START, client_class, event, seed, settings_for
+from mercato.serving.testing import START, client_class, event, seeded_client, settings_for
 
 TestClient = client_class()
 
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(settings_for(tmp_path))) as client:
-        assert client.app.state.engine.learner.started.wait(30)
-        seed(client)
+    with seeded_client(tmp_path) as client:
         yield client
 
 

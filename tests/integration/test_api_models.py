@@ -8,16 +8,11 @@ import httpx
 import pytest
 
 from mercato.serving import create_app
-from mercato.serving.testing import client_class, event, running_server, seed, settings_for
-
-TestClient = client_class()
-
+from mercato.serving.testing import event, running_server, seed, seeded_client, settings_for
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(settings_for(tmp_path))) as client:
-        assert client.app.state.engine.learner.started.wait(30)
-        seed(client)
+    with seeded_client(tmp_path) as client:
         yield client
 
 

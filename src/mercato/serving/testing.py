@@ -127,3 +127,15 @@ def running_server(app, host: str = "127.0.0.1") -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+@contextmanager
+def seeded_client(tmp_path: Path, **overrides) -> Iterator:
+    """A TestClient (lifespan run) over a fresh store holding the shop, with model v1 live."""
+    from mercato.serving import create_app
+
+    with client_class()(create_app(settings_for(tmp_path, **overrides))) as client:
+        if not client.app.state.engine.learner.started.wait(60):
+            raise RuntimeError("the learner did not start")
+        seed(client)
+        yield client
