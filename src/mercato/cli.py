@@ -119,6 +119,39 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    import pandas as pd
+
+    from mercato import importers
+    from mercato.replay import ReplayConfig, default_since, replay, write_report
+
+    if args.path is None and args.dataset != "online-retail":
+        raise InvalidInput(f"--path is required for {args.dataset} (only online-retail is bundled)")
+    path = Path(args.path) if args.path else importers.bundled_online_retail_path()
+    progress(f"reading {args.dataset} from {path} …")
+    events = importers.read(args.dataset, path).events
+    try:
+        since = pd.Timestamp(args.since) if args.since else default_since(events)
+    except ValueError:
+        raise InvalidInput(f"--since must be an ISO date or time, got {args.since!r}") from None
+    if since.tzinfo is None:
+        since = since.tz_localize("UTC")
+    config = ReplayConfig(
+        since=since,
+        model=args.model,
+        k=args.k,
+        refit_every=pd.Timedelta(days=args.refit_every_days),
+        window=pd.Timedelta(days=args.window_days),
+        max_predictions=args.max_predictions or None,
+    )
+    report = replay(events, config, progress=progress)
+    report["dataset"] = args.dataset
+    json_path, png_path = write_report(report, Path(args.out), args.dataset)
+    print(json.dumps({k: v for k, v in report.items() if k != "windows"}, indent=2))
+    progress(f"wrote {json_path} and {png_path}")
+    return 0
+
+
 # ---- parser -----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from mercato.evaluation.datasets import DATASETS
@@ -173,6 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", default=argparse.SUPPRESS, help="store URL (env MERCATO_STORE_URL)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("replay", help="prequential replay of a timestamped dataset: frozen vs online-updated model")
+    p.add_argument("--dataset", required=True, choices=sorted(FORMATS), help="importer format of the data")
+    p.add_argument("--path", help="data file (default for online-retail: the bundled file)")
+    p.add_argument("--since", help="stream the events from this ISO time on (default: the last quarter of the span)")
+    p.add_argument("--model", default="itemknn", choices=model_names())
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--refit-every-days", type=float, default=7.0, help="stream time between online refits")
+    p.add_argument("--window-days", type=float, default=7.0, help="report hit rates per window of this length")
+    p.add_argument("--max-predictions", type=int, default=5000, help="score every n-th event to stay under this; 0: all")
+    p.add_argument("--out", default="var/replay", help="folder for replay.json and replay.png")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("demo", help="import the bundled Online Retail data, train, evaluate, show recommendations")
     p.add_argument("--workdir", default="var/demo", help="fresh folder for the demo's store and models")
