@@ -28,12 +28,16 @@ TEST_PARAMS: dict[str, dict] = {
     "itemknn": {"neighbors": 20},
     "ease": {"l2": 10.0},
     "als": {"factors": 8, "regularization": 3.0, "iterations": 10},
+    # A one-layer transformer learns the 20-sequence fixture in seconds; dropout keeps it from
+    # memorising each user's exact order instead of the block structure.
+    "sasrec": {"threads": 1, "dim": 16, "layers": 1, "dropout": 0.3, "lr": 0.005, "max_epochs": 60, "batch_size": 8, "valid_mode": "none"},
 }
 BAD_PARAMS: dict[str, dict] = {
     "popularity": {"half_life_days": -1.0},
     "itemknn": {"neighbors": 0},
     "ease": {"l2": -5.0},
     "als": {"factors": 0},
+    "sasrec": {"dim": 0},
 }
 MODEL_NAMES = registry.model_names()
 COLLABORATIVE = [name for name in MODEL_NAMES if name != "popularity"]

@@ -11,8 +11,10 @@ def _classes() -> dict[str, type]:
     from mercato.recommend.ease import EASERecommender
     from mercato.recommend.itemknn import ItemKNNRecommender
     from mercato.recommend.popularity import PopularityRecommender
+    from mercato.recommend.sasrec import SASRecRecommender
 
-    return {cls.name: cls for cls in (PopularityRecommender, ItemKNNRecommender, EASERecommender, ALSRecommender)}
+    classes = (PopularityRecommender, ItemKNNRecommender, EASERecommender, ALSRecommender, SASRecRecommender)
+    return {cls.name: cls for cls in classes}
 
 
 def model_names() -> list[str]:

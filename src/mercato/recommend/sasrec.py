@@ -1,0 +1,267 @@
+"""SASRec-style next-item recommender behind the common contract (the model: ``sasrec_net``).
+
+``fit`` trains with validation-based early stopping on NDCG@10 (full ranking), a warm-up +
+cosine learning-rate schedule, a wall-clock budget, progress logging and optional
+safetensors checkpoints. Any history can be scored: a known user's or an anonymous session's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mercato.errors import InvalidInput
+from mercato.recommend.base import Recommender
+from mercato.recommend.checkpoint import save_checkpoint
+from mercato.recommend.interactions import Interactions
+from mercato.recommend.sasrec_data import (
+    attribute_csr,
+    left_pad,
+    length_bucketed_batches,
+    split_validation,
+    training_windows,
+)
+from mercato.recommend.sasrec_net import SASRecNet
+
+log = logging.getLogger("mercato.train")
+
+VALID_MODES = ("last_item", "tail", "none")
+LOSSES = ("ce", "sampled")
+
+
+class SASRecRecommender(Recommender):
+    name = "sasrec"
+
+    def __init__(
+        self,
+        *,
+        max_len: int = 50,
+        dim: int = 64,
+        layers: int = 2,
+        heads: int = 1,
+        dropout: float = 0.5,
+        loss: str = "ce",
+        negatives: int = 256,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        max_epochs: int = 200,
+        warmup_epochs: float = 1.0,
+        patience: int = 5,
+        eval_every: int = 2,
+        max_minutes: float | None = None,
+        valid_mode: str = "last_item",
+        valid_fraction: float = 0.1,
+        valid_max_cases: int = 10_000,
+        valid_exclude_seen: bool = True,
+        item_attributes: dict[str, list[str]] | None = None,
+        checkpoint_dir: str | None = None,
+        device: str = "auto",
+        threads: int | None = None,
+        random_state: int = 0,
+    ) -> None:
+        params = dict(locals())
+        del params["self"], params["__class__"]
+        super().__init__(**params)
+        self._net: SASRecNet | None = None
+        self._popularity: np.ndarray | None = None  # (n_items,) cold-start answer for empty histories
+        self._attr_arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ---- training -----------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        p = self.params
+        if p["valid_mode"] not in VALID_MODES:
+            raise InvalidInput(f"sasrec: valid_mode must be one of {VALID_MODES}, got {p['valid_mode']!r}")
+        if p["loss"] not in LOSSES:
+            raise InvalidInput(f"sasrec: loss must be one of {LOSSES}, got {p['loss']!r}")
+        for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives"):
+            if not isinstance(p[key], int) or p[key] < 1:
+                raise InvalidInput(f"sasrec: {key} must be a positive integer, got {p[key]!r}")
+        if p["dim"] % p["heads"]:
+            raise InvalidInput(f"sasrec: dim ({p['dim']}) must be divisible by heads ({p['heads']})")
+        if not 0.0 <= p["dropout"] < 1.0:
+            raise InvalidInput(f"sasrec: dropout must be in [0, 1), got {p['dropout']}")
+
+    def _device(self) -> torch.device:
+        wanted = self.params["device"]
+        if wanted == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(wanted)
+
+    def _fit(self, interactions: Interactions) -> None:
+        self._validate_params()
+        p = self.params
+        if p["threads"] is not None:
+            # Process-wide; None keeps torch's default of every core. One thread wins when
+            # other jobs share the CPU (OpenMP threads spin-wait for each other).
+            torch.set_num_threads(p["threads"])
+        torch.manual_seed(p["random_state"])
+        rng = np.random.default_rng(p["random_state"])
+        device = self._device()
+        n_items = interactions.n_items
+        self._popularity = np.bincount(interactions.item_idx, minlength=n_items).astype(np.float32)
+
+        train_seqs, valid_hist, valid_targets = split_validation(
+            interactions.sequences(), p["valid_mode"], p["valid_fraction"], p["valid_max_cases"], rng
+        )
+        inputs, targets = training_windows(train_seqs, p["max_len"])  # (N, T) tokens each
+        if len(inputs) == 0:
+            raise InvalidInput("sasrec: no sequence has two or more items to learn from")
+        n_attributes = 0
+        if p["item_attributes"]:
+            index, offsets, n_attributes = attribute_csr(interactions.item_ids, p["item_attributes"])
+            self._attr_arrays = (index, offsets)
+        self._net = net = self._build_net(n_items, n_attributes).to(device)
+        optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
+        steps_per_epoch = math.ceil(len(inputs) / p["batch_size"])
+        total_steps = steps_per_epoch * p["max_epochs"]
+        warmup = max(1, int(p["warmup_epochs"] * steps_per_epoch))
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _warmup_cosine(s, warmup, total_steps))
+        log.info(
+            "sasrec: %d training windows, %d validation cases, %d items, %d parameters, device %s",
+            len(inputs), len(valid_targets), n_items, sum(t.numel() for t in net.parameters()), device,
+        )
+        inputs_t = torch.from_numpy(inputs)
+        targets_t = torch.from_numpy(targets)
+        lengths = (inputs > 0).sum(1)  # (N,)
+        best_ndcg, best_state, stale = -1.0, None, 0
+        started = time.perf_counter()
+        for epoch in range(1, p["max_epochs"] + 1):
+            net.train()
+            total_loss, n_batches = 0.0, 0
+            for batch in length_bucketed_batches(lengths, p["batch_size"], rng):
+                width = int(lengths[batch].max())  # crop the all-padding columns on the left
+                batch = torch.from_numpy(batch)
+                loss = self._batch_loss(
+                    net, inputs_t[batch, -width:].to(device), targets_t[batch, -width:].to(device), n_items, rng
+                )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                total_loss += loss.item()
+                n_batches += 1
+            elapsed = time.perf_counter() - started
+            over_budget = p["max_minutes"] is not None and elapsed > 60 * p["max_minutes"]
+            last = epoch == p["max_epochs"] or over_budget
+            if len(valid_targets) and (epoch % p["eval_every"] == 0 or last):
+                ndcg = self._validation_ndcg(valid_hist, valid_targets)
+                improved = ndcg > best_ndcg
+                if improved:
+                    best_ndcg, stale = ndcg, 0
+                    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                    self._checkpoint(net, optimizer, epoch, ndcg)
+                else:
+                    stale += 1
+                log.info(
+                    "epoch %3d  loss %.4f  valid ndcg@10 %.4f%s  lr %.2e  %.0f s",
+                    epoch, total_loss / n_batches, ndcg, " *" if improved else "", schedule.get_last_lr()[0], elapsed,
+                )
+                if stale >= p["patience"]:
+                    log.info("early stop: no improvement in %d evaluations", stale)
+                    break
+            else:
+                log.info("epoch %3d  loss %.4f  %.0f s", epoch, total_loss / n_batches, elapsed)
+            if over_budget:
+                log.info("time budget of %.1f min reached", p["max_minutes"])
+                break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        self.best_valid_ndcg = best_ndcg
+        net.eval()
+
+    def _build_net(self, n_items: int, n_attributes: int) -> SASRecNet:
+        p = self.params
+        net = SASRecNet(
+            n_items, max_len=p["max_len"], dim=p["dim"], layers=p["layers"], heads=p["heads"],
+            dropout=p["dropout"], n_attributes=n_attributes,
+        )
+        if self._attr_arrays is not None:
+            index, offsets = self._attr_arrays
+            net.set_item_attributes(torch.from_numpy(index), torch.from_numpy(offsets))
+        return net
+
+    def _batch_loss(self, net: SASRecNet, inputs: torch.Tensor, targets: torch.Tensor, n_items: int, rng) -> torch.Tensor:
+        table = net.item_table()  # (n_items + 1, D)
+        states = net(inputs, table)  # (B, T, D)
+        valid = targets > 0
+        states, labels = states[valid], targets[valid] - 1  # (M, D), (M,) catalog indices
+        if self.params["loss"] == "ce":
+            return F.cross_entropy(net.logits(states, table), labels)
+        # Sampled softmax: the positive against negatives shared by the batch; a negative that
+        # happens to be the positive is masked out (it is not a negative for that row).
+        negatives = torch.from_numpy(rng.integers(0, n_items, self.params["negatives"])).to(states.device)
+        pos = (states * table[labels + 1]).sum(-1, keepdim=True)  # (M, 1)
+        neg = states @ table[negatives + 1].T  # (M, N)
+        neg = neg.masked_fill(negatives[None, :] == labels[:, None], float("-inf"))
+        logits = torch.cat([pos, neg], dim=1)
+        return F.cross_entropy(logits, torch.zeros(len(labels), dtype=torch.long, device=states.device))
+
+    def _validation_ndcg(self, histories: list[np.ndarray], targets: np.ndarray) -> float:
+        from mercato.recommend.base import top_k_indices
+
+        gains = []
+        for begin in range(0, len(histories), 1024):
+            batch = histories[begin : begin + 1024]
+            scores = self.score_histories(batch)
+            if self.params["valid_exclude_seen"]:
+                for row, hist in enumerate(batch):
+                    scores[row, hist] = -np.inf
+            top = top_k_indices(scores, 10)
+            hit = top == targets[begin : begin + 1024, None]  # (B, 10)
+            gains.append((hit / np.log2(np.arange(2, 12))).sum(1))
+        return float(np.concatenate(gains).mean())
+
+    def _checkpoint(self, net: SASRecNet, optimizer, epoch: int, ndcg: float) -> None:
+        if not self.params["checkpoint_dir"]:
+            return
+        path = Path(self.params["checkpoint_dir"]) / "best.safetensors"
+        save_checkpoint(path, net, optimizer, {"epoch": epoch, "valid_ndcg@10": ndcg, "params": self.params})
+
+    # ---- scoring ------------------------------------------------------------------------
+    @torch.inference_mode()
+    def score_histories(self, histories: Sequence[np.ndarray], users: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        net = self._net
+        net.eval()
+        device = next(net.parameters()).device
+        tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(device)  # (B, T)
+        table = net.item_table()
+        states = net(tokens, table)[:, -1]  # (B, D): the state after the newest item
+        scores = net.logits(states, table).float().cpu().numpy()  # (B, n_items)
+        empty = np.array([len(h) == 0 for h in histories])
+        if empty.any():
+            scores[empty] = self._popularity
+        return scores
+
+    # ---- persistence --------------------------------------------------------------------
+    def _state(self) -> dict[str, np.ndarray]:
+        state = {f"w.{k}": v.detach().cpu().numpy() for k, v in self._net.state_dict().items()}
+        state["popularity"] = self._popularity
+        if self._attr_arrays is not None:
+            state["attr_index"], state["attr_offsets"] = self._attr_arrays
+        return state
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        self._popularity = arrays["popularity"]
+        if "attr_index" in arrays:
+            self._attr_arrays = (arrays["attr_index"], arrays["attr_offsets"])
+        weights = {k[2:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("w.")}
+        n_attributes = weights["attr_emb.weight"].shape[0] if "attr_emb.weight" in weights else 0
+        self._net = self._build_net(len(self.item_ids), n_attributes)
+        self._net.load_state_dict(weights)
+        self._net.to(self._device()).eval()
+
+
+def _warmup_cosine(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.5 * (1.0 + math.cos(math.pi * progress))

@@ -1,0 +1,128 @@
+"""The causal transformer of the sequential recommender (SASRec, Kang & McAuley 2018), in PyTorch.
+
+Differences from the original that the recent literature shows matter:
+- pre-norm blocks with GELU feed-forward (as in GPT-2 / nanoGPT), a final LayerNorm;
+- the output layer is the item embedding table itself (shared input/output embeddings),
+  so a next-item logit is the dot product of the sequence state with an item vector;
+- trained with full softmax cross-entropy over the catalog (Klenitskiy & Vasilev 2023,
+  "Turning Dross Into Gold Loss") or sampled softmax with many negatives, not BCE with one.
+
+Item index 0 is padding; catalog item ``i`` is token ``i + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"hidden size {dim} is not divisible by {heads} heads")
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.dropout = dropout
+        self.resid_dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape  # (B, T, D)
+        q, k, v = self.qkv(x).split(d, dim=2)
+        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))  # (B, H, T, Dh)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0
+        )  # (B, H, T, Dh)
+        y = y.transpose(1, 2).contiguous().view(b, t, d)
+        return self.resid_dropout(self.proj(y))
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim)
+        self.attn = CausalSelfAttention(dim, heads, dropout)
+        self.ln2 = nn.LayerNorm(dim)
+        self.ffn = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), attn_mask)
+        return x + self.ffn(self.ln2(x))
+
+
+class SASRecNet(nn.Module):
+    def __init__(
+        self,
+        n_items: int,
+        *,
+        max_len: int,
+        dim: int,
+        layers: int,
+        heads: int,
+        dropout: float,
+        n_attributes: int = 0,
+    ) -> None:
+        super().__init__()
+        self.max_len = max_len
+        self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)  # token 0 = padding
+        self.pos_emb = nn.Embedding(max_len, dim)
+        # Optional side features: each item's embedding is enriched by the mean of its attributes'.
+        self.attr_emb = nn.EmbeddingBag(n_attributes, dim, mode="mean") if n_attributes else None
+        self.emb_dropout = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(dim, heads, dropout) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(dim)
+        self.apply(_init_weights)
+        # Item -> attribute ids (CSR), set by set_item_attributes; derived data, not weights.
+        self.register_buffer("item_attr_index", None, persistent=False)
+        self.register_buffer("item_attr_offsets", None, persistent=False)
+
+    def set_item_attributes(self, indices: torch.Tensor, offsets: torch.Tensor) -> None:
+        """CSR layout of item → attribute ids for the n_items + 1 tokens (padding has none)."""
+        self.item_attr_index = indices
+        self.item_attr_offsets = offsets
+
+    def item_table(self) -> torch.Tensor:
+        """(n_items + 1, D) item vectors used both as input embeddings and as output weights."""
+        table = self.item_emb.weight
+        if self.attr_emb is not None and self.item_attr_index is not None:
+            table = table + self.attr_emb(self.item_attr_index, self.item_attr_offsets)
+        return table
+
+    def forward(self, tokens: torch.Tensor, table: torch.Tensor | None = None) -> torch.Tensor:
+        """tokens: (B, T) item tokens, left-padded with 0. Returns (B, T, D) sequence states."""
+        b, t = tokens.shape
+        table = self.item_table() if table is None else table
+        # Positions count back from the newest item (which is always the last column), so a
+        # batch cropped to its longest sequence sees the same positions as a full-width one.
+        positions = torch.arange(self.max_len - t, self.max_len, device=tokens.device)
+        x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)[None]  # (B, T, D)
+        x = self.emb_dropout(x)
+        keep = tokens != 0  # (B, T)
+        causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
+        # A query may look at earlier non-padding keys; padding queries look at themselves only,
+        # so no attention row is empty (an all-masked row gives NaN in softmax).
+        mask = causal[None] & keep[:, None, :]  # (B, T, T)
+        mask = mask | torch.eye(t, dtype=torch.bool, device=tokens.device)[None]
+        for block in self.blocks:
+            x = block(x, mask[:, None])  # mask broadcast over heads: (B, 1, T, T)
+        return self.ln_f(x)
+
+    def logits(self, states: torch.Tensor, table: torch.Tensor | None = None) -> torch.Tensor:
+        """(N, D) states -> (N, n_items) scores of every catalog item (padding token dropped)."""
+        table = self.item_table() if table is None else table
+        return states @ table[1:].T
+
+
+def _init_weights(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=0.02)
+        nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        nn.init.normal_(module.weight, std=0.02)
+        if getattr(module, "padding_idx", None) is not None:
+            with torch.no_grad():
+                module.weight[module.padding_idx].zero_()

@@ -1,0 +1,121 @@
+"""The sequential transformer on tasks whose right answer is known in advance."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mercato.errors import InvalidInput
+from mercato.recommend.base import Recommender
+from mercato.recommend.checkpoint import load_checkpoint
+from mercato.recommend.interactions import Interactions
+from mercato.recommend.sasrec import SASRecRecommender
+from mercato.recommend.sasrec_data import attribute_csr, left_pad, split_validation, training_windows
+from mercato.recommend.sasrec_net import SASRecNet
+
+N_ITEMS = 30
+FAST = {"threads": 1, "dim": 32, "layers": 1, "heads": 2, "dropout": 0.0, "lr": 0.01, "batch_size": 32, "eval_every": 5}
+
+
+def cycle_data(n_sequences: int = 200, length: int = 8, seed: int = 0):
+    """Sequences that walk a fixed random permutation: the next item is always perm[current]."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(N_ITEMS)
+    sequences = []
+    for _ in range(n_sequences):
+        item = int(rng.integers(N_ITEMS))
+        seq = []
+        for _ in range(length):
+            seq.append(f"i{item}")
+            item = int(perm[item])
+        sequences.append(seq)
+    return Interactions.from_sequences(sequences), perm
+
+
+def test_learns_deterministic_item_cycles():
+    data, perm = cycle_data()
+    model = SASRecRecommender(**FAST, max_epochs=60, valid_mode="last_item", valid_exclude_seen=False).fit(data)
+    correct = sum(model.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+    assert correct >= 0.9 * N_ITEMS
+    assert model.best_valid_ndcg > 0.9  # validation (held-out last items) sees it too
+
+
+def test_uses_order_not_just_the_last_item():
+    # Two interleaved rules: after "a x" comes "p", after "b x" comes "q". The last item alone
+    # ("x") cannot tell them apart; attention over the sequence can.
+    sequences = [["a", "x", "p"], ["b", "x", "q"]] * 100
+    model = SASRecRecommender(**FAST, max_epochs=40, valid_mode="none").fit(Interactions.from_sequences(sequences))
+    assert model.recommend_for_items(["a", "x"], k=1)[0][0] == "p"
+    assert model.recommend_for_items(["b", "x"], k=1)[0][0] == "q"
+
+
+def test_sampled_softmax_also_learns_cycles():
+    data, perm = cycle_data()
+    model = SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", loss="sampled", negatives=10).fit(data)
+    correct = sum(model.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+    assert correct >= 0.8 * N_ITEMS
+
+
+def test_save_load_identical_scores_and_checkpoint_restores_weights(tmp_path):
+    data, _ = cycle_data(n_sequences=40)
+    model = SASRecRecommender(**{**FAST, "eval_every": 1}, max_epochs=5, checkpoint_dir=str(tmp_path / "ckpt")).fit(data)
+    histories = [np.array([1, 2, 3]), np.array([], dtype=np.int32), np.arange(20) % N_ITEMS]
+    loaded = Recommender.load(model.save(tmp_path / "model"))
+    np.testing.assert_array_equal(model.score_histories(histories), loaded.score_histories(histories))
+    # The checkpoint holds the best weights, the optimizer state and the config.
+    net = SASRecNet(N_ITEMS, max_len=50, dim=32, layers=1, heads=2, dropout=0.0)
+    optimizer = torch.optim.AdamW(net.parameters())
+    meta = load_checkpoint(tmp_path / "ckpt" / "best.safetensors", net, optimizer)
+    assert meta["params"]["dim"] == 32 and meta["epoch"] >= 1
+    assert optimizer.state_dict()["state"], "optimizer moments restored"
+    for name, tensor in net.state_dict().items():
+        torch.testing.assert_close(tensor, model._net.state_dict()[name])
+
+
+def test_item_attributes_are_used_and_survive_save_load(tmp_path):
+    data, _ = cycle_data(n_sequences=40)
+    attributes = {f"i{i}": [f"colour{i % 3}", "brand"] for i in range(N_ITEMS)}
+    model = SASRecRecommender(**FAST, max_epochs=2, item_attributes=attributes).fit(data)
+    assert model._net.attr_emb is not None and model._net.attr_emb.num_embeddings == 4
+    loaded = Recommender.load(model.save(tmp_path / "m"))
+    np.testing.assert_array_equal(model.score_histories([np.array([0, 1])]), loaded.score_histories([np.array([0, 1])]))
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["params"]["item_attributes"]["i0"] == ["colour0", "brand"]
+
+
+@pytest.mark.parametrize("bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}])
+def test_bad_params_are_named(bad):
+    data, _ = cycle_data(n_sequences=5)
+    with pytest.raises(InvalidInput, match="sasrec"):
+        SASRecRecommender(**{**FAST, **bad}).fit(data)
+
+
+def test_left_pad_keeps_newest_items_right_aligned():
+    tokens = left_pad([np.array([4, 5, 6]), np.array([7])], max_len=2)
+    assert tokens.tolist() == [[6, 7], [0, 8]]  # token = index + 1, 0 = padding
+
+
+def test_training_windows_cover_every_transition_once():
+    inputs, targets = training_windows([np.arange(7)], max_len=3)
+    pairs = {(int(i) - 1, int(t) - 1) for row_i, row_t in zip(inputs, targets) for i, t in zip(row_i, row_t) if t}
+    assert pairs == {(k, k + 1) for k in range(6)}
+    assert len(inputs) == 2  # windows of items 3..6 and 0..3
+    assert sum(int((row > 0).sum()) for row in targets) == 6
+
+
+def test_split_validation_last_item_and_tail():
+    rng = np.random.default_rng(0)
+    seqs = [np.array([1, 2, 3]), np.array([4, 5])]
+    train, hist, targets = split_validation(seqs, "last_item", 0.1, 100, rng)
+    assert [t.tolist() for t in train] == [[1, 2], [4, 5]]
+    assert [h.tolist() for h in hist] == [[1, 2]] and targets.tolist() == [3]
+    train, hist, targets = split_validation(seqs, "tail", 0.5, 100, rng)
+    assert [t.tolist() for t in train] == [[1, 2, 3]]
+    assert [h.tolist() for h in hist] == [[4]] and targets.tolist() == [5]
+
+
+def test_attribute_csr_layout():
+    index, offsets, n = attribute_csr(np.array(["x", "y", "z"]), {"x": ["red"], "z": ["red", "big"]})
+    assert n == 2
+    assert offsets.tolist() == [0, 0, 1, 1]  # padding, x, y (empty), z
+    assert index.tolist() == [0, 0, 1]
