@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -61,7 +62,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     progress(f"loaded in {time.perf_counter() - started:.1f} s: {split.n_cases:,} test cases ({split.protocol})")
     reports = []
     for name in args.model:
-        model = model_for(args.dataset, name, seed=args.seed, **parse_params(args.param))
+        model = model_for(args.dataset, name, seed=args.seed, item_attributes=split.item_attributes, **parse_params(args.param))
         reports.append(evaluate(split, model, progress=progress, batch_size=args.batch_size))
     print(format_table(reports))
     if args.json:
@@ -226,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Training progress (epochs, losses, validation) is logged; the CLI shows it on stderr.
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -49,11 +49,26 @@ def customer_purchases(events: pd.DataFrame) -> pd.DataFrame:
 
 def _leave_one_out(fmt: str, filename: str) -> Callable[[Path, dict], protocols.Split]:
     def build(folder: Path, options: dict) -> protocols.Split:
-        events = importers.read(fmt, folder / filename).events
-        interactions = Interactions.from_frame(events)
-        return protocols.leave_one_out(interactions, split=options.get("split", "test"))
+        batch = importers.read(fmt, folder / filename)
+        interactions = Interactions.from_frame(batch.events)
+        split = protocols.leave_one_out(interactions, split=options.get("split", "test"))
+        split.item_attributes = _item_attributes(batch.items)
+        return split
 
     return build
+
+
+def _item_attributes(items) -> dict[str, list[str]] | None:
+    """Category path, brand and listed attribute ids of each item, as side-feature tokens."""
+    attributes = {}
+    for item in items:
+        tokens = [f"category:{c}" for c in item.category]
+        if item.brand:
+            tokens.append(f"brand:{item.brand}")
+        tokens += [f"attribute:{a}" for a in item.attributes.get("attribute_ids", [])]
+        if tokens:
+            attributes[item.item_id] = tokens
+    return attributes or None
 
 
 def _session(folder: Path, options: dict) -> protocols.Split:

@@ -30,6 +30,7 @@ class Split:
     targets: list[np.ndarray]  # per case: relevant item indices (-1 = unknown to the model)
     excluded: list[np.ndarray]  # per case: item indices that may not be recommended
     info: dict = field(default_factory=dict)
+    item_attributes: dict[str, list[str]] | None = None  # item id -> side features, where the data has them
 
     @property
     def n_cases(self) -> int:

@@ -1,0 +1,125 @@
+"""RecBole's SASRec (the peer) on the identical leave-one-out split, for a side-by-side run.
+
+RecBole is not a mercato dependency: this script installs it into its own virtualenv
+(benchmarks/.recbole-venv, pinned as measured in RecBole's notes: torch 2.13.0, numpy<2,
+pandas<2.3, setuptools<70), exports the dataset as a RecBole atomic file (each user's whole
+sequence; RecBole's 'LS valid_and_test' split then holds out the same last and second-to-last
+items as mercato's harness), trains SASRec with the cross-entropy loss and full-ranking
+evaluation, and writes benchmarks/results/recbole_sasrec_<dataset>.json.
+
+    .venv/bin/python benchmarks/recbole_sasrec.py --dataset amazon-beauty --epochs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mercato import importers
+from mercato.evaluation.runner import machine_description
+
+HERE = Path(__file__).parent
+VENV = HERE / ".recbole-venv"
+RESULTS = HERE / "results"
+PACKAGES = ["torch==2.13.0", "recbole==1.2.1", "numpy<2", "pandas<2.3", "setuptools<70"]
+SOURCES = {"amazon-beauty": ("amazon", "Beauty.txt"), "movielens-1m": ("movielens", "ratings.dat")}
+
+CHILD = r"""
+import json, sys, time
+from recbole.quick_start import run_recbole
+config = json.loads(sys.argv[1])
+started = time.perf_counter()
+result = run_recbole(model="SASRec", dataset=config.pop("dataset"), config_dict=config)
+result["wall_s"] = time.perf_counter() - started
+print("RESULT " + json.dumps({k: (dict(v) if hasattr(v, "items") else v) for k, v in result.items()}))
+"""
+
+
+def ensure_venv() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PACKAGES], check=True)
+    return python
+
+
+def export_atomic(dataset: str, data_dir: Path, out_dir: Path) -> None:
+    fmt, filename = SOURCES[dataset]
+    events = importers.read(fmt, data_dir / dataset / filename).events
+    folder = out_dir / dataset
+    folder.mkdir(parents=True)
+    seconds = (events["occurred_at"].astype("int64") // 1_000_000).astype("int64")
+    with open(folder / f"{dataset}.inter", "w") as fh:
+        fh.write("user_id:token\titem_id:token\ttimestamp:float\n")
+        # Row order breaks timestamp ties, as in mercato's harness: add the row's rank as a fraction.
+        for rank, (user, item, ts) in enumerate(zip(events["user_id"], events["item_id"], seconds, strict=True)):
+            fh.write(f"{user}\t{item}\t{ts + rank / (len(events) + 1):.9f}\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True, choices=sorted(SOURCES))
+    parser.add_argument("--data-dir", default="../shared/datasets")
+    parser.add_argument("--epochs", type=int, default=5, help="training epochs (RecBole has no time budget)")
+    parser.add_argument("--max-len", type=int, default=50)
+    args = parser.parse_args()
+    python = ensure_venv()
+    with tempfile.TemporaryDirectory() as tmp:
+        export_atomic(args.dataset, Path(args.data_dir), Path(tmp))
+        config = {
+            "dataset": args.dataset,
+            "data_path": tmp,
+            "checkpoint_dir": str(Path(tmp) / "saved"),
+            "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+            "eval_args": {"split": {"LS": "valid_and_test"}, "order": "TO", "mode": "full"},
+            "train_neg_sample_args": None,
+            "loss_type": "CE",
+            "MAX_ITEM_LIST_LENGTH": args.max_len,
+            "epochs": args.epochs,
+            "train_batch_size": 256,
+            "eval_batch_size": 1024,
+            "metrics": ["Hit", "NDCG", "MRR"],
+            "topk": [10, 20],
+            "valid_metric": "NDCG@10",
+            "device": "cpu",
+            "use_gpu": False,
+            "show_progress": False,
+        }
+        env = {"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "PATH": "/usr/bin:/bin"}  # RecBole reloads its own checkpoint
+        started = time.perf_counter()
+        proc = subprocess.run([str(python), "-c", CHILD, json.dumps(config)], capture_output=True, text=True, env=env)
+        wall_s = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"RecBole failed:\n{proc.stderr[-4000:]}")
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line[len("RESULT ") :])
+    test = result["test_result"]
+    report = {
+        "dataset": args.dataset,
+        "system": "RecBole 1.2.1 SASRec (CE loss, full ranking)",
+        "metrics": {
+            "ndcg@10": test["ndcg@10"], "hr@10": test["hit@10"], "ndcg@20": test["ndcg@20"],
+            "hr@20": test["hit@20"], "mrr@20": test["mrr@20"],
+        },
+        "best_valid": result["best_valid_result"],
+        "epochs": args.epochs,
+        "fit_s": round(result["wall_s"], 1),
+        "process_wall_s": round(wall_s, 1),
+        "config": {k: v for k, v in config.items() if k not in ("data_path", "checkpoint_dir")},
+        "machine": machine_description(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "python benchmarks/recbole_sasrec.py " + " ".join(sys.argv[1:]),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"recbole_sasrec_{args.dataset}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
