@@ -93,6 +93,40 @@ class RecentHistories:
                 elif user_id in self._loading:
                     self._loading[user_id].append((event["event_id"], event["item_id"], event["type"]))
 
+    def preload(self, events: pd.DataFrame) -> int:
+        """Fill the cache from a stored event frame (oldest first), so the first request of an
+        active user needs no store read. Call before requests arrive: an event observed while
+        this runs would be missed for users it fills in. Keeps the ``max_users`` users whose
+        latest event is newest; returns how many users were cached."""
+        rows = events[events["item_id"].notna() & events["type"].isin(HISTORY_TYPES)]
+        if rows.empty:
+            return 0
+        latest = rows.groupby("user_id", sort=False)["occurred_at"].max().sort_values()
+        keep = latest.index[-self.max_users :]
+        rows = rows[rows["user_id"].isin(keep)]
+        purchased = rows[rows["type"] == "purchase"].groupby("user_id", sort=False)["item_id"].agg(set)
+        recent = rows.groupby("user_id", sort=False).tail(self.length)
+        with self._lock:
+            for user_id, part in recent.groupby("user_id", sort=False):
+                if user_id in self._entries or user_id in self._loading:
+                    continue
+                entry = _Entry(self.length)
+                for event_id, item_id, event_type in zip(part["event_id"], part["item_id"], part["type"], strict=True):
+                    entry.add(event_id, item_id, event_type)
+                entry.purchased.update(purchased.get(user_id, ()))
+                self._entries[user_id] = entry
+            # Least recently active first, so eviction drops them first.
+            for user_id in keep:
+                if user_id in self._entries:
+                    self._entries.move_to_end(user_id)
+            while len(self._entries) > self.max_users:
+                self._entries.popitem(last=False)
+            return len(self._entries)
+
+    def is_cached(self, user_id: str) -> bool:
+        """True when ``get`` will answer from memory, without a store read."""
+        return user_id in self._entries
+
     def forget(self, user_id: str) -> None:
         with self._lock:
             self._entries.pop(user_id, None)

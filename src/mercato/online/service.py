@@ -126,14 +126,18 @@ class RecommendationService:
             for other, count in self.stats.co_viewed(item).items():
                 delta[other] = delta.get(other, 0.0) + count * RECENCY_DECAY**steps
         _add_unit(scores, *self._sparse(catalog, delta), DELTA_WEIGHT)
-        _add_unit(scores, np.arange(len(catalog)), self.stats.popularity_for(catalog.item_ids), POPULARITY_WEIGHT)
+        popularity = self.stats.popularity_for(catalog.item_ids)  # (n,) aligned with the catalog
+        top = float(popularity.max()) if len(popularity) else 0.0
+        if top > 0:
+            scores += popularity * (POPULARITY_WEIGHT / top)
         mask = rules.allowed_mask(catalog, request, banned)
         page = rules.select(catalog, scores, mask, request)
         sources = latest[:REASON_SOURCES]
-        contributions = [self._contribution(catalog, live, model_rows, lookup, item) for item, _ in sources]
+        page_rows = np.array([row for row, _ in page], dtype=np.int64)
+        contributions = [self._contribution(catalog, live, lookup, item, page_rows) for item, _ in sources]
         out = []
-        for row, score in page:
-            source = rules.strongest_source(contributions, row)
+        for position, (row, score) in enumerate(page):
+            source = rules.strongest_source(contributions, position)
             if source is None:
                 reason = rules.popular_reason(catalog, row)
             else:
@@ -143,12 +147,21 @@ class RecommendationService:
             out.append(Recommendation(item_id, score, reason, catalog.title(item_id)))
         return out
 
-    def _contribution(self, catalog, live: LiveModel | None, model_rows, lookup, item: str) -> np.ndarray:
-        """(n,) how much ``item`` alone supports each catalog item: model similarity plus online co-views."""
-        values = np.zeros(len(catalog))
+    def _contribution(self, catalog, live: LiveModel | None, lookup, item: str, page_rows: np.ndarray) -> np.ndarray:
+        """(len(page_rows),) how much ``item`` alone supports each listed item: model similarity
+        plus online co-views, each relative to its strongest value for ``item``."""
+        values = np.zeros(len(page_rows))
         if live is not None and live.model.name not in NON_PERSONAL_MODELS and item in lookup:
-            _add_unit(values, model_rows, live.model.similar_item_scores(lookup[item]), 1.0)
-        _add_unit(values, *self._sparse(catalog, self.stats.co_viewed(item)), 1.0)
+            similarity = np.asarray(live.model.similar_item_scores(lookup[item]), dtype=np.float64)  # (n_model,)
+            top = float(similarity.max()) if len(similarity) else 0.0
+            if top > 0:
+                model_positions = np.array([lookup.get(str(catalog.item_ids[r]), -1) for r in page_rows], dtype=np.int64)
+                known = model_positions >= 0
+                values[known] += similarity[model_positions[known]] / top
+        co_views = self.stats.co_viewed(item)
+        if co_views:
+            top = max(co_views.values())
+            values += np.array([co_views.get(str(catalog.item_ids[r]), 0.0) / top for r in page_rows])
         return values
 
     def _model_rows(self, live: LiveModel, catalog: Catalog) -> tuple[np.ndarray, dict[str, int]]:
@@ -173,16 +186,25 @@ class RecommendationService:
 
 
 def _add_unit(target: np.ndarray, rows: np.ndarray, values: np.ndarray, weight: float) -> None:
-    """target[rows] += weight · values / max|values|, skipping rows < 0 (not in the catalog)."""
+    """target[rows] += weight · values / max|values|, skipping rows < 0 (not in the catalog) and non-finite values."""
     values = np.asarray(values, dtype=np.float64)
-    keep = rows >= 0
-    if not keep.any():
+    if len(values) == 0:
         return
-    values = values[keep]
-    finite = np.isfinite(values)
-    scale = float(np.abs(values[finite]).max()) if finite.any() else 0.0
-    if scale > 0:
-        target[rows[keep][finite]] += weight * values[finite] / scale
+    low, high = float(values.min()), float(values.max())
+    if not (np.isfinite(low) and np.isfinite(high)):  # rare: a model that scores -inf; mask it out
+        finite = np.isfinite(values)
+        rows, values = rows[finite], values[finite]
+        if len(values) == 0:
+            return
+        low, high = float(values.min()), float(values.max())
+    scale = max(abs(low), abs(high))
+    if scale == 0:
+        return
+    keep = rows >= 0
+    if keep.all():
+        target[rows] += values * (weight / scale)
+    else:
+        target[rows[keep]] += values[keep] * (weight / scale)
 
 
 def _latest_distinct(items: tuple[str, ...], types: tuple[str, ...], n: int) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from mercato.events.validation import EventError
 from mercato.models.registry import ModelRegistry
 from mercato.models.slot import ModelSlot
 from mercato.online.baskets import BasketNeighbours
-from mercato.online.histories import RecentHistories, store_loader
+from mercato.online.histories import HISTORY_TYPES, RecentHistories, store_loader
 from mercato.online.learner import OnlineLearner
 from mercato.online.service import RecommendationService
 from mercato.online.stats import OnlineItemStats
@@ -153,6 +153,9 @@ def open_engine(settings: Settings, *, start_learner: bool = True) -> Engine:
         store.close()
         raise
     engine = Engine(settings, store, registry, slot, stats, histories, service, learner)
+    # Before the first request: active users' histories in memory, so their first request
+    # needs no store read (a cold read costs milliseconds on the one store thread).
+    histories.preload(store.read_events(types=list(HISTORY_TYPES)))
     if start_learner:
         learner.start()
     return engine

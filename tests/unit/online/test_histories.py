@@ -62,3 +62,18 @@ def test_least_recently_used_users_are_evicted():
         cache.get(user)
     cache.observe([{"event_id": "x", "user_id": "b", "item_id": "q", "type": "view"}])  # b was evicted
     assert len(cache) == 2 and "q" not in cache.get("b").items
+
+
+def test_preload_fills_the_most_recently_active_users_without_store_reads():
+    def no_loads(user_id, length):
+        raise AssertionError(f"store read for {user_id}")
+
+    events = pd.DataFrame(
+        [("e1", "a", "x", "view", 1), ("e2", "b", "x", "view", 2), ("e3", "a", "y", "purchase", 3),
+         ("e4", "c", "z", "view", 4), ("e5", "a", None, "search", 5)],
+        columns=["event_id", "user_id", "item_id", "type", "occurred_at"],
+    )
+    cache = RecentHistories(no_loads, length=5, max_users=2)
+    assert cache.preload(events) == 2
+    assert cache.get("a").items == ("x", "y") and cache.get("a").purchased == {"y"}
+    assert cache.get("c").items == ("z",)  # "b" was the least recently active: not kept
