@@ -27,7 +27,9 @@ from mercato.evaluation.runner import machine_description
 HERE = Path(__file__).parent
 VENV = HERE / ".recbole-venv"
 RESULTS = HERE / "results"
-PACKAGES = ["torch==2.13.0", "recbole==1.2.1", "numpy<2", "pandas<2.3", "setuptools<70"]
+# Installed in three steps: torch 2.13.0 declares setuptools>=77, which RecBole's Ray import
+# cannot use (it needs pkg_resources), so setuptools is pinned down last, on purpose.
+INSTALL_STEPS = [["torch==2.13.0"], ["recbole==1.2.1", "numpy<2", "pandas<2.3"], ["setuptools<70"]]
 SOURCES = {"amazon-beauty": ("amazon", "Beauty.txt"), "movielens-1m": ("movielens", "ratings.dat")}
 
 CHILD = r"""
@@ -45,7 +47,8 @@ def ensure_venv() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PACKAGES], check=True)
+        for packages in INSTALL_STEPS:
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages], check=True)
     return python
 
 
