@@ -156,6 +156,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 # ---- parser -----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from mercato.evaluation.datasets import DATASETS
+    from mercato.forecast import commands as forecast_commands
     from mercato.importers import FORMATS
     from mercato.recommend.registry import model_names
 
@@ -223,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="import the bundled Online Retail data, train, evaluate, show recommendations")
     p.add_argument("--workdir", default="var/demo", help="fresh folder for the demo's store and models")
     p.set_defaults(func=cmd_demo)
+    forecast_commands.register(sub)
     return parser
 
 

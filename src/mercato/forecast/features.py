@@ -1,0 +1,110 @@
+"""Features for the global model: what is known at a forecast origin about one target period.
+
+A training example is (series, origin ``o``, horizon ``h``): the history is ``demand[:, :o]``
+and the target is ``demand[:, o + h − 1]``. Everything about the history (lags, window
+means, intermittency, age) is computed at the origin; everything about the target period
+(calendar, horizon, covariates) is read at ``o + h − 1`` itself. That last part is the one
+global forecasting libraries most often get wrong: a price cut planned for month 3 must
+move the month-3 forecast, not the month-1 one (covariates "shifted" by the horizon).
+
+Demand features are divided by a per-series scale (the recent mean), so one model serves
+SKUs that sell 2 a week and SKUs that sell 2,000.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mercato.forecast.series import DemandPanel
+
+
+def window_mean(history: np.ndarray, window: int) -> np.ndarray:
+    """(S,) mean of the last ``window`` observed periods (NaN periods ignored; NaN when none)."""
+    recent = history[:, -window:]
+    observed = ~np.isnan(recent)
+    counts = observed.sum(axis=1)
+    mean = np.full(history.shape[0], np.nan)
+    np.divide(np.where(observed, recent, 0.0).sum(axis=1), counts, out=mean, where=counts > 0)
+    return mean
+
+
+def series_scale(history: np.ndarray, window: int) -> np.ndarray:
+    """(S,) the recent mean demand, else the mean of all history, else 1: never 0 or NaN."""
+    scale = window_mean(history, window)
+    whole = window_mean(history, history.shape[1])
+    scale = np.where(np.isnan(scale) | (scale <= 0), whole, scale)
+    return np.where(np.isnan(scale) | (scale <= 0), 1.0, scale)
+
+
+def origin_features(history: np.ndarray, *, lags: int, windows: tuple[int, ...], scale: np.ndarray) -> dict:
+    """Features of each series' history at one origin; ``history`` is (S, o)."""
+    n_series, n_periods = history.shape
+    features = {}
+    for lag in range(1, lags + 1):
+        features[f"lag_{lag}"] = history[:, n_periods - lag] / scale if lag <= n_periods else np.full(n_series, np.nan)
+    for window in windows:
+        features[f"mean_{window}"] = window_mean(history, window) / scale
+    recent = history[:, -max(windows) :]
+    observed = ~np.isnan(recent)
+    counts = np.maximum(observed.sum(axis=1), 1)
+    features["zero_share"] = ((recent == 0) & observed).sum(axis=1) / counts
+    mean = window_mean(recent, recent.shape[1])
+    spread = np.where(observed, (recent - mean[:, None]) ** 2, 0.0).sum(axis=1) / counts
+    features["std"] = np.sqrt(spread) / scale
+    sold = np.where(np.nan_to_num(history, nan=0.0) > 0, np.arange(n_periods), -1).max(axis=1)
+    features["periods_since_sale"] = np.where(sold >= 0, n_periods - sold, np.nan)
+    launched = ~np.isnan(history)
+    features["age"] = launched.sum(axis=1).astype(np.float64)
+    features["log_scale"] = np.log1p(scale)
+    return features
+
+
+def target_features(panel: DemandPanel, origin: int, horizon: int, scale: np.ndarray) -> dict:
+    """Features of the target period ``origin + horizon − 1``: calendar, horizon, covariates, last season."""
+    target = origin + horizon - 1
+    n_series = panel.n_series
+    period_start = panel.future_periods(target - panel.n_periods + 1)[-1] if target >= len(panel.periods) else panel.periods[target]
+    features = {
+        "horizon": np.full(n_series, float(horizon)),
+        "season_position": np.full(n_series, float(_season_position(period_start, panel.freq))),
+    }
+    season = panel.season_length
+    same_period_last_season = target - season
+    if 0 <= same_period_last_season < origin:
+        features["last_season"] = panel.demand[:, same_period_last_season] / scale
+    else:
+        features["last_season"] = np.full(n_series, np.nan)
+    for name, values in panel.covariates.items():
+        at_target = values[:, target]
+        at_origin = values[:, origin - 1]
+        history_mean = window_mean(values[:, :origin], 12)
+        features[f"{name}"] = at_target
+        features[f"{name}_change"] = at_target - at_origin
+        relative = np.full(n_series, np.nan)
+        np.divide(at_target, history_mean, out=relative, where=np.abs(np.nan_to_num(history_mean)) > 0)
+        features[f"{name}_relative"] = relative
+    return features
+
+
+def _season_position(period_start, freq: str) -> int:
+    if freq == "M":
+        return period_start.month
+    if freq == "W":
+        return int(period_start.isocalendar().week)
+    return period_start.dayofweek
+
+
+def feature_matrix(
+    panel: DemandPanel, origin: int, horizons: range, *, lags: int, windows: tuple[int, ...], scale_window: int
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Rows for every series × horizon at one origin: ``(S·H, F)`` features, names, and the (S,) scale."""
+    history = panel.demand[:, :origin]
+    scale = series_scale(history, scale_window)
+    shared = origin_features(history, lags=lags, windows=windows, scale=scale)
+    blocks = []
+    names: list[str] = []
+    for horizon in horizons:
+        columns = {**shared, **target_features(panel, origin, horizon, scale)}
+        names = list(columns)
+        blocks.append(np.column_stack([columns[name] for name in names]))
+    return np.vstack(blocks), names, scale

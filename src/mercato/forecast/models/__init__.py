@@ -1,0 +1,35 @@
+"""Forecasters behind one contract (``base.Forecaster``), built by name with ``forecaster_for``."""
+
+from __future__ import annotations
+
+from mercato.errors import InvalidInput
+from mercato.forecast.models.base import Forecaster
+from mercato.forecast.models.baselines import MovingAverageForecaster, NaiveForecaster, SeasonalNaiveForecaster
+from mercato.forecast.models.gbm import GlobalBoostedForecaster
+from mercato.forecast.models.statistical import STATISTICAL_KINDS, StatisticalForecaster
+
+__all__ = ["Forecaster", "MODEL_NAMES", "forecaster_for"]
+
+MODEL_NAMES = ("naive", "seasonal_naive", "moving_average", *STATISTICAL_KINDS, "lightgbm")
+
+# Settings of the global model per data frequency: how much history its features look at.
+GBM_DEFAULTS = {
+    "M": {"lags": 12, "windows": (3, 6, 12), "scale_window": 12},
+    "W": {"lags": 8, "windows": (4, 8, 13, 26), "scale_window": 13, "weighting": "equal"},
+    "D": {"lags": 14, "windows": (7, 28, 91), "scale_window": 28},
+}
+
+
+def forecaster_for(name: str, *, freq: str = "W", horizon: int = 4, **params) -> Forecaster:
+    """A forecaster by name, with defaults suited to ``freq``; ``params`` override them."""
+    if name == "naive":
+        return NaiveForecaster(**params)
+    if name == "seasonal_naive":
+        return SeasonalNaiveForecaster(**params)
+    if name == "moving_average":
+        return MovingAverageForecaster(**params)
+    if name in STATISTICAL_KINDS:
+        return StatisticalForecaster(kind=name, **params)
+    if name == "lightgbm":
+        return GlobalBoostedForecaster(**{"max_horizon": horizon, **GBM_DEFAULTS.get(freq, {}), **params})
+    raise InvalidInput(f"unknown forecaster {name!r}; choose one of {list(MODEL_NAMES)}")
