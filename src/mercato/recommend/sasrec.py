@@ -121,9 +121,11 @@ class SASRecRecommender(Recommender):
         self._net = net = self._build_net(n_items, n_attributes).to(device)
         optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         steps_per_epoch = math.ceil(len(inputs) / p["batch_size"])
-        total_steps = steps_per_epoch * p["max_epochs"]
+        horizon = {"steps": steps_per_epoch * p["max_epochs"]}  # mutable: a time budget shortens it
         warmup = max(1, int(p["warmup_epochs"] * steps_per_epoch))
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _warmup_cosine(s, warmup, total_steps))
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: _warmup_cosine(s, warmup, horizon["steps"])
+        )
         log.info(
             "sasrec: %d training windows, %d validation cases, %d items, %d parameters, device %s",
             len(inputs), len(valid_targets), n_items, sum(t.numel() for t in net.parameters()), device,
@@ -149,6 +151,11 @@ class SASRecRecommender(Recommender):
                 total_loss += loss.item()
                 n_batches += 1
             elapsed = time.perf_counter() - started
+            if epoch == 1 and p["max_minutes"] is not None:
+                # Fit the cosine decay into the time budget: the learning rate should reach its
+                # low end when time runs out, not 200 epochs later.
+                affordable = max(1, int(60 * p["max_minutes"] / elapsed))
+                horizon["steps"] = steps_per_epoch * min(p["max_epochs"], affordable)
             over_budget = p["max_minutes"] is not None and elapsed > 60 * p["max_minutes"]
             last = epoch == p["max_epochs"] or over_budget
             if len(valid_targets) and (epoch % p["eval_every"] == 0 or last):
