@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from mercato.errors import InvalidInput
-from mercato.events import Item, User, parse_records
+from mercato.events import Item, User
 from mercato.events.validation import EventError
 from mercato.models.registry import ModelRegistry
 from mercato.models.slot import ModelSlot
@@ -28,6 +28,7 @@ from mercato.recommend.rules import Catalog
 from mercato.settings import Settings
 from mercato.storage import open_store
 from mercato.storage.confined import ThreadConfinedStore
+from mercato.storage.group_commit import GroupCommitter
 
 MAX_BATCH = 10_000  # events, items or users per request
 # The fields of a stored event the learner and the history cache need.
@@ -60,6 +61,7 @@ class Engine:
     histories: RecentHistories
     service: RecommendationService
     learner: OnlineLearner
+    writer: GroupCommitter
     counters: Counters = field(default_factory=Counters)
     started_at: float = field(default_factory=time.time)
 
@@ -73,19 +75,18 @@ class Engine:
         """
         if len(records) > MAX_BATCH:
             raise InvalidInput(f"a batch holds at most {MAX_BATCH:,} events, got {len(records):,}", field="events")
-        checked = parse_records(records)
-        result = self.store.append(checked.events)
+        result = self.writer.ingest(records)
         self.counters.events_inserted += result.inserted
         self.counters.events_duplicate += result.duplicates
-        self.counters.events_rejected += len(checked.errors)
-        stream = _stream_records(checked.events)
+        self.counters.events_rejected += len(result.errors)
+        stream = _stream_records(result.events)
         self.histories.observe(stream)
         # A retried batch (its first attempt committed, the answer was lost) is all duplicates:
         # the learner skips it, so statistics count each event once. A batch mixing new and
         # already-stored events is forwarded whole; its old events count twice in popularity.
         if result.inserted:
             self.learner.submit(stream)
-        return IngestReport(result.inserted, result.duplicates, checked.errors)
+        return IngestReport(result.inserted, result.duplicates, result.errors)
 
     def put_items(self, items: Sequence[Item]) -> int:
         if len(items) > MAX_BATCH:
@@ -152,7 +153,7 @@ def open_engine(settings: Settings, *, start_learner: bool = True) -> Engine:
     except BaseException:
         store.close()
         raise
-    engine = Engine(settings, store, registry, slot, stats, histories, service, learner)
+    engine = Engine(settings, store, registry, slot, stats, histories, service, learner, GroupCommitter(store))
     # Before the first request: active users' histories in memory, so their first request
     # needs no store read (a cold read costs milliseconds on the one store thread).
     histories.preload(store.read_events(types=list(HISTORY_TYPES)))

@@ -91,6 +91,17 @@ class EventStore(ABC):
         result = self.append(checked.events)
         return IngestResult(inserted=result.inserted, duplicates=result.duplicates, errors=checked.errors)
 
+    def existing_event_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """The subset of ``event_ids`` already stored: lets a caller that commits several
+        clients' batches in one transaction tell each client which of its events were new."""
+        wanted = list(dict.fromkeys(str(i) for i in event_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # well under every driver's parameter limit
+            chunk = wanted[start : start + 500]
+            placeholders = ", ".join([self._param] * len(chunk))
+            found.update(row[0] for row in self._fetch(f"SELECT event_id FROM events WHERE event_id IN ({placeholders})", chunk))
+        return found
+
     def read_events(
         self,
         *,

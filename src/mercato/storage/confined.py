@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from mercato.errors import Unavailable
@@ -25,6 +25,7 @@ _FORWARDED = frozenset(
     {
         "append",
         "ingest",
+        "existing_event_ids",
         "read_events",
         "user_history",
         "count_events",
@@ -49,13 +50,16 @@ class ThreadConfinedStore:
 
     def call(self, function: Callable[[EventStore], T]) -> T:
         """Run ``function(store)`` on the store's thread and return its result (or raise its error)."""
+        return self.submit(function).result()
+
+    def submit(self, function: Callable[[EventStore], T]) -> Future[T]:
+        """Queue ``function(store)`` on the store's thread without waiting for it."""
         if self._closed.is_set():
             raise Unavailable(f"store {self!r} is closed")
         try:
-            future = self._executor.submit(function, self._store)
+            return self._executor.submit(function, self._store)
         except RuntimeError as exc:  # the executor shut down between the check and the submit
             raise Unavailable(f"store {self!r} is closed") from exc
-        return future.result()
 
     def __getattr__(self, name: str) -> Any:
         if name not in _FORWARDED:
