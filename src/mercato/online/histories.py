@@ -7,6 +7,11 @@ runs, ``observe`` buffers that user's events: an event committed before the load
 is in what the load reads, one observed after is in the buffer, and event ids
 de-duplicate the overlap. The number of users kept is bounded (least recently
 used first out); an evicted user is simply loaded again.
+
+After ``preload`` has read every user the store knows, a user missing from memory has no
+stored events: until the first eviction, such users are answered (and followed) without a
+store read. Like the rest of the cache this assumes the server sees every event written,
+which holds for the embedded default where all events arrive through its API.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class RecentHistories:
         self.max_users = max_users
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._loading: dict[str, list[tuple[str, str, str]]] = {}  # user -> events observed mid-load
+        self._complete = False  # every user with stored events is in memory (set by preload)
         self._lock = threading.Lock()
 
     def get(self, user_id: str) -> RecentHistory:
@@ -69,6 +75,8 @@ class RecentHistories:
             entry = self._entries.get(user_id)
             if entry is not None:
                 self._entries.move_to_end(user_id)
+            elif self._complete:
+                entry = self._insert(user_id, _Entry(self.length))  # nothing stored: nothing to read
             else:
                 buffer = self._loading.setdefault(user_id, [])
         if entry is None:
@@ -88,6 +96,8 @@ class RecentHistories:
                 entry = self._entries.get(user_id)
                 # Events arrive in commit order; a late event with an old timestamp still
                 # goes last here, which is what "the user's latest action" means to a shop.
+                if entry is None and self._complete:
+                    entry = self._insert(user_id, _Entry(self.length))
                 if entry is not None:
                     entry.add(event["event_id"], event["item_id"], event["type"])
                 elif user_id in self._loading:
@@ -99,9 +109,11 @@ class RecentHistories:
         this runs would be missed for users it fills in. Keeps the ``max_users`` users whose
         latest event is newest; returns how many users were cached."""
         rows = events[events["item_id"].notna() & events["type"].isin(HISTORY_TYPES)]
+        latest = rows.groupby("user_id", sort=False)["occurred_at"].max().sort_values()
+        with self._lock:
+            self._complete = not self._entries and not self._loading and len(latest) <= self.max_users
         if rows.empty:
             return 0
-        latest = rows.groupby("user_id", sort=False)["occurred_at"].max().sort_values()
         keep = latest.index[-self.max_users :]
         rows = rows[rows["user_id"].isin(keep)]
         purchased = rows[rows["type"] == "purchase"].groupby("user_id", sort=False)["item_id"].agg(set)
@@ -157,9 +169,14 @@ class RecentHistories:
             existing = self._entries.get(user_id)
             if existing is not None:
                 return existing
-            self._entries[user_id] = entry
-            if len(self._entries) > self.max_users:
-                self._entries.popitem(last=False)
+            return self._insert(user_id, entry)
+
+    def _insert(self, user_id: str, entry: _Entry) -> _Entry:
+        """Add an entry (lock held), evicting the least recently used user beyond the bound."""
+        self._entries[user_id] = entry
+        if len(self._entries) > self.max_users:
+            self._entries.popitem(last=False)
+            self._complete = False  # the evicted user's events are in the store only now
         return entry
 
 

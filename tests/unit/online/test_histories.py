@@ -77,3 +77,20 @@ def test_preload_fills_the_most_recently_active_users_without_store_reads():
     assert cache.preload(events) == 2
     assert cache.get("a").items == ("x", "y") and cache.get("a").purchased == {"y"}
     assert cache.get("c").items == ("z",)  # "b" was the least recently active: not kept
+
+
+def test_after_a_complete_preload_unknown_users_need_no_store_read_until_an_eviction():
+    reads = []
+
+    def loader(user_id, length):
+        reads.append(user_id)
+        return stored(user_id, length)
+
+    events = pd.DataFrame([("e1", "a", "x", "view", 1)], columns=["event_id", "user_id", "item_id", "type", "occurred_at"])
+    cache = RecentHistories(loader, max_users=2)
+    cache.preload(events)
+    cache.observe([{"event_id": "n1", "user_id": "new", "item_id": "q", "type": "view"}])
+    assert cache.get("new").items == ("q",) and cache.get("ghost").items == () and reads == []
+    # "ghost" made three users for two places: "a" was evicted, so from now on misses read the store.
+    cache.get("third")
+    assert cache.get("a").items == ("a", "b") and reads == ["third", "a"]
