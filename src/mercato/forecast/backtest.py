@@ -35,6 +35,7 @@ def backtest(
     horizon: int,
     test_periods: int,
     mase_season: int | None = None,
+    calibrate_median: bool = False,
     progress: Callable[[str], None] = _silent,
 ) -> dict:
     """Scores of ``forecaster`` over a rolling-origin backtest; see the module docstring.
@@ -46,7 +47,8 @@ def backtest(
     started = time.perf_counter()
     for origin in range(panel.n_periods - test_periods, panel.n_periods):
         steps = min(horizon, panel.n_periods - origin)
-        model = ConformalForecaster(forecaster.clone(), horizon=horizon).fit(panel.truncate(origin, horizon).with_carried_covariates(horizon))
+        model = ConformalForecaster(forecaster.clone(), horizon=horizon, calibrate_median=calibrate_median)
+        model.fit(panel.truncate(origin, horizon).with_carried_covariates(horizon))
         forecast = model.predict(horizon)
         launched = ~np.isnan(panel.demand[:, origin - 1])
         actual = np.full((panel.n_series, horizon), np.nan)

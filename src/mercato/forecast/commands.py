@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mercato.errors import InvalidInput
 from mercato.forecast.datasets import DATASETS
-from mercato.forecast.models import MODEL_NAMES, forecaster_for
+from mercato.forecast.models import CALIBRATE_MEDIAN, MODEL_NAMES, forecaster_for
 from mercato.forecast.series import FREQUENCIES, DemandPanel, demand_from_events
 
 
@@ -59,7 +59,9 @@ def cmd_train(args: argparse.Namespace, settings) -> int:
     panel = load_panel(args, settings)
     _progress(f"fitting {args.model} on {panel.n_series:,} series × {panel.n_periods} periods")
     model = forecaster_for(args.model, freq=panel.freq, horizon=args.horizon)
-    summary = train_forecasts(panel, model, args.horizon, _model_dir(args, settings))
+    summary = train_forecasts(
+        panel, model, args.horizon, _model_dir(args, settings), calibrate_median=CALIBRATE_MEDIAN[panel.freq]
+    )
     print(json.dumps(summary, indent=2))
     _write_json(args.json, summary)
     return 0
@@ -74,7 +76,7 @@ def cmd_backtest(args: argparse.Namespace, settings) -> int:
         model = forecaster_for(name, freq=panel.freq, horizon=args.horizon)
         report = backtest(
             panel, model, horizon=args.horizon, test_periods=args.test_periods, mase_season=args.mase_season,
-            progress=_progress,
+            calibrate_median=CALIBRATE_MEDIAN[panel.freq], progress=_progress,
         )
         reports.append({key: value for key, value in report.items() if key != "per_series" or args.per_series})
     print(format_reports(reports))

@@ -74,6 +74,19 @@ def target_features(panel: DemandPanel, origin: int, horizon: int, scale: np.nda
         features["last_season"] = panel.demand[:, same_period_last_season] / scale
     else:
         features["last_season"] = np.full(n_series, np.nan)
+    # Last season's move from the origin to the target period, relative to the level then: the
+    # seasonal shape without last year's level, for the series and (less noisy) for all series summed.
+    base_end = origin - season
+    if base_end >= 3 and 0 <= same_period_last_season < origin:
+        total = np.nansum(panel.demand[:, :origin], axis=0)[None, :]  # (1, o)
+        for name, values in (("season_shape", panel.demand[:, :origin]), ("season_shape_all", total)):
+            base = window_mean(values[:, :base_end], 3)
+            shape = np.full(values.shape[0], np.nan)
+            np.divide(values[:, same_period_last_season], base, out=shape, where=np.nan_to_num(base) > 0)
+            features[name] = np.broadcast_to(shape, (n_series,)).copy()
+    else:
+        features["season_shape"] = np.full(n_series, np.nan)
+        features["season_shape_all"] = np.full(n_series, np.nan)
     for name, values in panel.covariates.items():
         at_target = values[:, target]
         at_origin = values[:, origin - 1]

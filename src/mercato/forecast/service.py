@@ -28,11 +28,13 @@ ARTIFACT = "forecasts.json"
 HISTORY_KEPT = 104
 
 
-def train_forecasts(panel: DemandPanel, forecaster: Forecaster, horizon: int, out_dir: str | Path) -> dict:
+def train_forecasts(
+    panel: DemandPanel, forecaster: Forecaster, horizon: int, out_dir: str | Path, *, calibrate_median: bool = False
+) -> dict:
     """Fit on all of ``panel``, forecast ``horizon`` periods, write the artifact; returns its summary."""
     if not panel.covariates_cover(horizon):
         panel = panel.with_carried_covariates(horizon)
-    model = ConformalForecaster(forecaster, horizon=horizon).fit(panel)
+    model = ConformalForecaster(forecaster, horizon=horizon, calibrate_median=calibrate_median).fit(panel)
     forecast = model.predict(horizon)
     start = max(0, panel.n_periods - HISTORY_KEPT)
     content = {
@@ -40,6 +42,7 @@ def train_forecasts(panel: DemandPanel, forecaster: Forecaster, horizon: int, ou
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in forecaster.get_params().items()},
         "freq": panel.freq,
         "horizon": horizon,
+        "calibrate_median": calibrate_median,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "history_periods": [p.date().isoformat() for p in panel.periods[start : panel.n_periods]],
         "forecast_periods": [p.date().isoformat() for p in forecast.periods],

@@ -6,7 +6,7 @@ import pytest
 
 from mercato.forecast.backtest import backtest
 from mercato.forecast.intervals import ConformalForecaster
-from mercato.forecast.models.baselines import MovingAverageForecaster, SeasonalNaiveForecaster
+from mercato.forecast.models.baselines import MovingAverageForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from mercato.forecast.series import DemandPanel
 
 
@@ -45,3 +45,21 @@ def test_backtest_leaves_out_series_not_launched_at_an_origin():
     demand[1, :19] = np.nan  # launched in the very last period
     report = backtest(weekly_panel(demand), MovingAverageForecaster(), horizon=1, test_periods=2)
     assert report["metrics"]["n_forecasts"] == 2 and set(report["per_series"]) == {"s0"}
+
+
+class DoubleLastForecaster(NaiveForecaster):
+    """Over-forecasts by design: twice the last value."""
+
+    name = "double_last"
+
+    def _predict(self, horizon):
+        return 2 * super()._predict(horizon)
+
+
+def test_calibrated_median_removes_a_systematic_bias_and_plain_median_keeps_it():
+    demand = np.full((5, 30), 10.0)
+    plain = ConformalForecaster(DoubleLastForecaster(), horizon=2).fit(weekly_panel(demand)).predict()
+    assert np.allclose(plain.median, 20.0)
+    calibrated = ConformalForecaster(DoubleLastForecaster(), horizon=2, calibrate_median=True)
+    forecast = calibrated.fit(weekly_panel(demand)).predict()
+    assert np.allclose(forecast.median, 10.0) and np.allclose(forecast.quantiles[0.1], 10.0)

@@ -8,16 +8,22 @@ from mercato.forecast.models.baselines import MovingAverageForecaster, NaiveFore
 from mercato.forecast.models.gbm import GlobalBoostedForecaster
 from mercato.forecast.models.statistical import STATISTICAL_KINDS, StatisticalForecaster
 
-__all__ = ["Forecaster", "MODEL_NAMES", "forecaster_for"]
+__all__ = ["CALIBRATE_MEDIAN", "Forecaster", "MODEL_NAMES", "forecaster_for"]
 
 MODEL_NAMES = ("naive", "seasonal_naive", "moving_average", *STATISTICAL_KINDS, "lightgbm")
 
 # Settings of the global model per data frequency: how much history its features look at.
+# Weekly and daily SKU demand is intermittent: MASE-weighted examples, fewer origins to stay fast.
 GBM_DEFAULTS = {
     "M": {"lags": 12, "windows": (3, 6, 12), "scale_window": 12},
-    "W": {"lags": 8, "windows": (4, 8, 13, 26), "scale_window": 13, "weighting": "equal"},
-    "D": {"lags": 14, "windows": (7, 28, 91), "scale_window": 28},
+    "W": {"lags": 8, "windows": (4, 8, 13, 26), "scale_window": 13, "weighting": "mase", "max_origins": 16,
+          "n_estimators": 120},
+    "D": {"lags": 14, "windows": (7, 28, 91), "scale_window": 28, "weighting": "mase", "max_origins": 28,
+          "n_estimators": 120},
 }
+# Whether intervals also move the P50 by the median calibration error (see ConformalForecaster):
+# on for intermittent weekly/daily demand, where the Tweedie mean sits well above the median.
+CALIBRATE_MEDIAN = {"M": False, "W": True, "D": True}
 
 
 def forecaster_for(name: str, *, freq: str = "W", horizon: int = 4, **params) -> Forecaster:
