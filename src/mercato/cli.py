@@ -80,6 +80,16 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     summary = train_from_store(
         settings.store_url, args.model, out, params=parse_params(args.param), types=args.types, progress=progress
     )
+    if args.publish or args.promote:
+        from mercato.models.registry import ModelRegistry
+        from mercato.recommend.base import Recommender
+
+        metrics = {k: summary[k] for k in ("fit_s", "interactions", "users", "items")}
+        record = ModelRegistry(settings.model_dir / "registry").publish(
+            Recommender.load(out), metrics=metrics, source="cli", promote=args.promote
+        )
+        summary["registry_version"] = record.version
+        progress(f"published as version {record.version}" + (" and made live" if args.promote else ""))
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -189,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--types", nargs="+", default=["purchase"], help="event types that count as interactions")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out", help="artifact folder (default: <model_dir>/<model>)")
+    p.add_argument("--publish", action="store_true", help="also register it as a new version in <model_dir>/registry")
+    p.add_argument("--promote", action="store_true", help="publish and make it live (a running server swaps it in)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("recommend", help="answer from a saved model")

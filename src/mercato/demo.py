@@ -2,7 +2,9 @@
 
 1. import the bundled file into a fresh SQLite store;
 2. evaluate every baseline with the temporal protocol (full ranking) and print the table;
-3. train every baseline on all purchases, save it, and show recommendations for real customers.
+3. train every baseline on all purchases, save it, and show recommendations for real customers;
+4. start the HTTP server on the 60 days before the last two weeks and stream those weeks into it
+   as live events (``mercato.replay_live``), then stop it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mercato.recommend.base import Recommender
 from mercato.recommend.defaults import model_for
 from mercato.recommend.interactions import Interactions
 from mercato.recommend.registry import model_names
+from mercato.replay_live import run_live_demo
 from mercato.storage import open_store
 
 SHOWN_CUSTOMERS = 3
@@ -71,6 +74,7 @@ def run_demo(workdir: Path, progress: Callable[[str], None]) -> None:
             print(f"  recommended by {name}:")
             for item_id, score in model.recommend(user_id, k=SHOWN_ITEMS):
                 print(f"    {item_id:<8} {titles.get(item_id, '?'):<40} score {score:.3f}")
+    run_live_demo(workdir, history_days=60, progress=progress)
     print(f"\ndemo finished in {time.perf_counter() - started:.0f} s; store and models under {workdir}/")
 
 

@@ -1,0 +1,1 @@
+"""Model registry (versions, the live alias, rollback) and the slot a server answers from."""

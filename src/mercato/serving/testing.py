@@ -10,15 +10,13 @@ The shop whose right answers are known: two categories, item pairs, baskets.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from mercato.serving.background import running_server  # noqa: F401  (re-exported for tests)
 from mercato.settings import Settings
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
@@ -104,29 +102,6 @@ def seed(client) -> None:
     assert client.put("/v1/items", json={"items": catalog()}).status_code == 200
     assert client.post("/v1/events", json={"events": events()}).status_code == 200
     assert client.post("/v1/models/refit").status_code == 200
-
-
-@contextmanager
-def running_server(app, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields the base URL."""
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 @contextmanager

@@ -79,3 +79,23 @@ def test_slot_follows_the_live_alias(tmp_path):
     assert first.version.version == 1 and slot.sync(registry) is first  # unchanged: no reload
     registry.publish(fitted(4), promote=True)
     assert slot.sync(registry).version.version == 2 and slot.swaps == 2
+
+
+
+def test_train_command_publishes_and_promotes(tmp_path, capsys, monkeypatch):
+    import json
+
+    from mercato.cli import main
+    from mercato.serving.testing import events
+    from mercato.storage import open_store
+
+    monkeypatch.setenv("MERCATO_MODEL_DIR", str(tmp_path / "models"))
+    store = f"sqlite:///{tmp_path / 'm.db'}"
+    with open_store(store) as opened:
+        opened.ingest(events())
+    args = ["--store", store, "train", "--model", "itemknn", "--types", "view", "purchase", "--out", str(tmp_path / "out")]
+    assert main([*args, "--promote"]) == 0
+    assert json.loads(capsys.readouterr().out)["registry_version"] == 1
+    registry = ModelRegistry(tmp_path / "models" / "registry")
+    assert registry.live_version() == 1 and registry.get(1).source == "cli"
+    assert registry.get(1).metrics["interactions"] == len([e for e in events() if e["type"] in ("view", "purchase")])
