@@ -36,7 +36,8 @@ async def drive(port: int, rate: float, seconds: float, n_users: int, seed: int)
     latencies, errors, wall = await open_loop(
         "127.0.0.1", port, rate, len(users), lambda i: ("GET", f"/v1/users/u{users[i]}/recommendations?k=10", b"")
     )
-    return {"rate": rate, "achieved_rps": round(len(users) / wall, 1), "errors": errors, **percentiles(latencies)}
+    return {"rate": rate, "achieved_rps": round(len(users) / wall, 1), "errors": sum(errors.values()),
+            "error_kinds": dict(errors), **percentiles(latencies)}
 
 
 def main() -> None:

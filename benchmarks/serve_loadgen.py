@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 
 
@@ -41,32 +42,30 @@ class Connection:
         self.writer.close()
 
 
-async def open_loop(host: str, port: int, rate: float, total: int, make_request: Callable[[int], tuple[str, str, bytes]]) -> tuple[list[float], int, float]:
-    """Send ``total`` requests at ``rate``/s; returns (latencies in ms of the 2xx, failures, wall seconds)."""
+async def open_loop(host: str, port: int, rate: float, total: int, make_request: Callable[[int], tuple[str, str, bytes]]) -> tuple[list[float], Counter, float]:
+    """Send ``total`` requests at ``rate``/s; returns (latencies in ms of the 2xx, failures by kind, wall seconds)."""
     idle: list[Connection] = [await Connection.open(host, port) for _ in range(4)]
     latencies: list[float] = []
-    failures = 0
+    failures: Counter = Counter()
     start = time.perf_counter() + 0.02
 
     async def one(i: int) -> None:
-        nonlocal failures
         scheduled = start + i / rate
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        connection = idle.pop() if idle else await Connection.open(host, port)
         method, path, body = make_request(i)
         try:
+            connection = idle.pop() if idle else await Connection.open(host, port)
             status, _ = await connection.request(method, path, body)
-        except (OSError, asyncio.IncompleteReadError):
-            failures += 1
-            connection.close()
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            failures[type(exc).__name__] += 1
             return
         idle.append(connection)
         if 200 <= status < 300:
             latencies.append((time.perf_counter() - scheduled) * 1000)
         else:
-            failures += 1
+            failures[f"HTTP {status}"] += 1
 
     await asyncio.gather(*(one(i) for i in range(total)))
     wall = time.perf_counter() - start
