@@ -122,7 +122,14 @@ def main() -> None:
                     "machine": machine_description(), "date": datetime.now(UTC).isoformat(timespec="seconds")})
     # Another run may have written other datasets meanwhile: merge with the file as it is now.
     latest = json.loads(out.read_text()) if out.exists() else {"datasets": {}}
-    results["datasets"] = {**latest["datasets"], **{d: results["datasets"][d] for d in args.datasets}}
+    for dataset in args.datasets:
+        mine = results["datasets"][dataset]
+        theirs = latest["datasets"].get(dataset, {"reports": []})["reports"]
+        fresh = {r["model"] for r in mine["reports"]}
+        mine["reports"] = [r for r in theirs if r["model"] not in fresh] + mine["reports"]
+        mine["reports"].sort(key=lambda r: SETTINGS[dataset]["models"].index(r["model"]))
+        latest["datasets"][dataset] = mine
+    results["datasets"] = latest["datasets"]
     if "timing" not in results and "timing" in latest:
         results["timing"] = latest["timing"]
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -21,9 +21,10 @@ GBM_DEFAULTS = {
     "D": {"lags": 14, "windows": (7, 28, 91), "scale_window": 28, "weighting": "mase", "max_origins": 28,
           "n_estimators": 120},
 }
-# Whether intervals also move the P50 by the median calibration error (see ConformalForecaster):
-# on for intermittent weekly/daily demand, where the Tweedie mean sits well above the median.
-CALIBRATE_MEDIAN = {"M": False, "W": True, "D": True}
+# Whether intervals also move the P50 by the median calibration error (see ConformalForecaster).
+# The Tweedie model forecasts the mean; MASE and WAPE reward the median, which for intermittent
+# demand sits well below the mean. Backtests: online-retail MASE 1.25 -> 1.14, stallion WAPE 0.173 -> 0.167.
+CALIBRATE_MEDIAN = {"M": True, "W": True, "D": True}
 
 
 def forecaster_for(name: str, *, freq: str = "W", horizon: int = 4, **params) -> Forecaster:
