@@ -24,6 +24,7 @@ from mercato.online.baskets import BasketNeighbours
 from mercato.online.histories import RecentHistories
 from mercato.online.stats import OnlineItemStats
 from mercato.recommend import rules
+from mercato.recommend.base import Recommender
 from mercato.recommend.rules import Catalog, ListRequest
 
 MODEL_WEIGHT = 1.0
@@ -115,12 +116,15 @@ class RecommendationService:
     ) -> list[Recommendation]:
         catalog, live = self.catalog, self.slot.current  # one snapshot for the whole request
         scores = np.zeros(len(catalog))
-        model_rows = lookup = None
+        latest = _latest_distinct(items, types, HISTORY_USED)
+        sources = latest[:REASON_SOURCES]
+        similarities: dict[str, np.ndarray] = {}
+        lookup: dict[str, int] = {}
         if live is not None:
             model_rows, lookup = self._model_rows(live, catalog)
             history = np.array([lookup[i] for i in items if i in lookup], dtype=np.int32)
-            _add_unit(scores, model_rows, live.model.score_histories([history], np.array([-1]))[0], MODEL_WEIGHT)
-        latest = _latest_distinct(items, types, HISTORY_USED)
+            history_scores, similarities = _score_with_sources(live, lookup, history, [item for item, _ in sources])
+            _add_unit(scores, model_rows, history_scores, MODEL_WEIGHT)
         delta: dict[str, float] = {}
         for steps, (item, _) in enumerate(latest):
             for other, count in self.stats.co_viewed(item).items():
@@ -132,9 +136,8 @@ class RecommendationService:
             scores += popularity * (POPULARITY_WEIGHT / top)
         mask = rules.allowed_mask(catalog, request, banned)
         page = rules.select(catalog, scores, mask, request)
-        sources = latest[:REASON_SOURCES]
         page_rows = np.array([row for row, _ in page], dtype=np.int64)
-        contributions = [self._contribution(catalog, live, lookup, item, page_rows) for item, _ in sources]
+        contributions = [self._contribution(catalog, similarities.get(item), lookup, item, page_rows) for item, _ in sources]
         out = []
         for position, (row, score) in enumerate(page):
             source = rules.strongest_source(contributions, position)
@@ -147,12 +150,12 @@ class RecommendationService:
             out.append(Recommendation(item_id, score, reason, catalog.title(item_id)))
         return out
 
-    def _contribution(self, catalog, live: LiveModel | None, lookup, item: str, page_rows: np.ndarray) -> np.ndarray:
+    def _contribution(self, catalog, similarity: np.ndarray | None, lookup, item: str, page_rows: np.ndarray) -> np.ndarray:
         """(len(page_rows),) how much ``item`` alone supports each listed item: model similarity
         plus online co-views, each relative to its strongest value for ``item``."""
         values = np.zeros(len(page_rows))
-        if live is not None and live.model.name not in NON_PERSONAL_MODELS and item in lookup:
-            similarity = np.asarray(live.model.similar_item_scores(lookup[item]), dtype=np.float64)  # (n_model,)
+        if similarity is not None:
+            similarity = np.asarray(similarity, dtype=np.float64)  # (n_model,)
             top = float(similarity.max()) if len(similarity) else 0.0
             if top > 0:
                 model_positions = np.array([lookup.get(str(catalog.item_ids[r]), -1) for r in page_rows], dtype=np.int64)
@@ -183,6 +186,26 @@ class RecommendationService:
     def _known(catalog: Catalog, item_id: str) -> None:
         if catalog.get(item_id) is None:
             raise NotFound(f"item {item_id!r} is not in the catalog; add it with PUT /v1/items/{{id}}")
+
+
+def _score_with_sources(
+    live: LiveModel, lookup: dict[str, int], history: np.ndarray, sources: list[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The history's scores, and each source item's similarity row (for reasons).
+
+    A model that answers similarity by scoring a one-item history (the base class's way, e.g.
+    a transformer) gets one batched call for all of them instead of one call each; a model
+    with its own similarity (item-kNN's neighbour rows) is asked directly. Non-personal
+    models explain nothing: their scores do not depend on the history.
+    """
+    model = live.model
+    known = [item for item in sources if item in lookup] if model.name not in NON_PERSONAL_MODELS else []
+    if type(model).similar_item_scores is Recommender.similar_item_scores:
+        batch = [history, *(np.array([lookup[item]], dtype=np.int32) for item in known)]
+        rows = model.score_histories(batch, np.full(len(batch), -1))  # (1 + len(known), n_model)
+        return rows[0], dict(zip(known, rows[1:], strict=True))
+    history_scores = model.score_histories([history], np.array([-1]))[0]
+    return history_scores, {item: model.similar_item_scores(lookup[item]) for item in known}
 
 
 def _add_unit(target: np.ndarray, rows: np.ndarray, values: np.ndarray, weight: float) -> None:
