@@ -8,7 +8,7 @@ t0 + i/rate whatever the earlier answers did, so a slow server cannot slow the l
 (no coordinated omission); latency is measured from the scheduled send time. Each user
 asked for is a real user with a 15-event history, read from the server's cache or store.
 Reports p50/p99 per rate (median over runs) and the highest rate whose p99 stays <= 50 ms.
-Writes benchmarks/results/serve_latency.json.
+Writes benchmarks/results/serve_latency.json (serve_latency_<model>.json for other models).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--model", default="itemknn")
+    parser.add_argument("--model-params", default="{}", help='JSON, e.g. \'{"max_minutes": 2}\' for sasrec')
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +55,7 @@ def main() -> None:
         store_url = build_shop(folder, n_users=args.users)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        server = start_server(folder, store_url, port, serve_model=args.model)
+        server = start_server(folder, store_url, port, serve_model=args.model, serve_model_params=args.model_params)
         try:
             ready_s = wait_ready(url, server)
             asyncio.run(drive(port, 100, 3, args.users, seed=99))  # warm-up: caches, connections
@@ -81,7 +82,9 @@ def main() -> None:
         "runs_raw": {str(rate): results for rate, results in by_rate.items()}, "machine": machine(),
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "serve_latency.json").write_text(json.dumps(report, indent=2) + "\n")
+    report["model_params"] = json.loads(args.model_params)
+    name = "serve_latency.json" if args.model == "itemknn" else f"serve_latency_{args.model}.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,8 @@ class Settings(BaseSettings):
     """Port `mercato serve` listens on."""
     serve_model: str = "itemknn"
     """Recommender the server trains when its registry has no live version, and refits."""
+    serve_model_params: dict[str, Any] = {}
+    """Hyper-parameters of serve_model, e.g. {max_minutes = 5} for the sequential model."""
     refit_interval_s: float = Field(default=300.0, ge=0)
     """Seconds between refits of the served model on the store's events; 0 turns refits off."""
     refit_min_events: int = Field(default=1000, ge=1)

@@ -143,7 +143,7 @@ def open_engine(settings: Settings, *, start_learner: bool = True) -> Engine:
             registry=registry,
             read_events=StoreReader(settings.store_url, sorted({*settings.interaction_types, "purchase"})),
             fit=lambda events: fit_model(
-                events[events["type"].isin(settings.interaction_types)], settings.serve_model
+                events[events["type"].isin(settings.interaction_types)], settings.serve_model, settings.serve_model_params
             ),
             on_events_read=use_baskets,
             refit_interval_s=settings.refit_interval_s,
