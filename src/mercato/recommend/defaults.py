@@ -27,6 +27,7 @@ DEFAULT_PARAMS: dict[tuple[str, str], dict] = {
     ("movielens-1m", "als"): {"factors": 128, "regularization": 0.05, "alpha": 1.0},
     ("diginetica", "itemknn"): {"neighbors": 200, "shrink": 10.0, "recency_decay": 0.5},
     ("diginetica", "ease"): {"l2": 100.0, "max_items": 15000},
+    ("diginetica", "als"): {"factors": 64, "regularization": 0.05, "alpha": 10.0},
     # The sequential model: each dataset's wall-clock budget from the transformer issue; the
     # demo's Online Retail run gets one minute so `make demo` stays short.
     ("online-retail", "sasrec"): {"loss": "sampled", "negatives": 512, "max_minutes": 1.0},
