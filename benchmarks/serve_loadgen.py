@@ -55,9 +55,19 @@ async def open_loop(host: str, port: int, rate: float, total: int, make_request:
         if delay > 0:
             await asyncio.sleep(delay)
         method, path, body = make_request(i)
+        reused = bool(idle)
         try:
             connection = idle.pop() if idle else await Connection.open(host, port)
-            status, _ = await connection.request(method, path, body)
+            try:
+                status, _ = await connection.request(method, path, body)
+            except (OSError, asyncio.IncompleteReadError):
+                if not reused:
+                    raise
+                # A pooled connection idle past the server's keep-alive timeout was closed by
+                # it; like any HTTP client, retry once on a fresh connection.
+                connection.close()
+                connection = await Connection.open(host, port)
+                status, _ = await connection.request(method, path, body)
         except (OSError, asyncio.IncompleteReadError) as exc:
             failures[type(exc).__name__] += 1
             return
