@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/datasets")
     parser.add_argument("--datasets", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--models", nargs="+", help="only these models (default: each dataset's list)")
+    parser.add_argument("--plain", action="store_true", help="score the models with their plain P50 only")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of the all-SKU fit (after a warm-up)")
     parser.add_argument("--out", default=str(RESULTS / "forecast.json"))
     args = parser.parse_args()
@@ -115,7 +116,8 @@ def main() -> None:
             if name not in settings["models"]:
                 continue
             # The fast baselines are also scored without median calibration: their plain forecasts.
-            for calibrate in (True, False) if name in PLAIN_TOO else (True,):
+            variants = (False,) if args.plain else (True, False) if name in PLAIN_TOO else (True,)
+            for calibrate in variants:
                 model = forecaster_for(name, freq=panel.freq, horizon=settings["horizon"])
                 report = backtest(panel, model, horizon=settings["horizon"], test_periods=settings["test_periods"],
                                   mase_season=settings["mase_season"], calibrate_median=calibrate, progress=progress)
