@@ -38,6 +38,9 @@ class DemandPanel:
     freq: str  # a key of FREQUENCIES
     demand: np.ndarray  # (S, T) float64, NaN before a series' first sale
     covariates: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (S, T_cov)
+    # Covariates only observed, never planned (a price realized by the sales themselves): cut at
+    # an origin, they are carried forward, since their later values would leak the demand.
+    observed_only: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.freq not in FREQUENCIES:
@@ -85,12 +88,19 @@ class DemandPanel:
         if not 0 < n_periods <= self.n_periods:
             raise InvalidInput(f"cannot truncate a {self.n_periods}-period panel to {n_periods} periods")
         end = min(n_periods + horizon, len(self.periods))
+        covariates = {}
+        for name, values in self.covariates.items():
+            if name in self.observed_only:
+                known = values[:, :n_periods]
+                values = np.concatenate([known, np.repeat(known[:, -1:], end - n_periods, axis=1)], axis=1)
+            covariates[name] = values[:, :end]
         return DemandPanel(
             series_ids=self.series_ids,
             periods=self.periods[:end],
             freq=self.freq,
             demand=self.demand[:, :n_periods],
-            covariates={name: values[:, :end] for name, values in self.covariates.items()},
+            covariates=covariates,
+            observed_only=self.observed_only,
         )
 
     def select(self, series_ids: list[str] | np.ndarray) -> DemandPanel:
@@ -106,6 +116,7 @@ class DemandPanel:
             freq=self.freq,
             demand=self.demand[rows],
             covariates={name: values[rows] for name, values in self.covariates.items()},
+            observed_only=self.observed_only,
         )
 
     def with_carried_covariates(self, horizon: int) -> DemandPanel:
@@ -121,7 +132,7 @@ class DemandPanel:
             name: np.concatenate([values, np.repeat(values[:, -1:], extra, axis=1)], axis=1)
             for name, values in self.covariates.items()
         }
-        return DemandPanel(self.series_ids, periods, self.freq, self.demand, covariates)
+        return DemandPanel(self.series_ids, periods, self.freq, self.demand, covariates, self.observed_only)
 
 
 def demand_from_events(
@@ -137,7 +148,9 @@ def demand_from_events(
     The grid runs from the first to the last complete period of the events' time span
     (``until``, exclusive, overrides the span's end: the store's "now"). When purchases carry
     ``attrs["unit_price_minor"]`` the panel has a ``price_minor`` covariate: the
-    quantity-weighted unit price per period, carried forward over periods without sales.
+    quantity-weighted unit price per period, carried forward over periods without sales. It is
+    realized by the sales themselves, so it is marked ``observed_only``: backtests never see it
+    past their origin.
     """
     if freq not in FREQUENCIES:
         raise InvalidInput(f"unknown frequency {freq!r}; choose one of {sorted(FREQUENCIES)}")
@@ -181,7 +194,7 @@ def demand_from_events(
     if price is not None:
         covariates["price_minor"] = price
     periods = pd.DatetimeIndex([p.start_time for p in grid])
-    return DemandPanel(series_ids.astype(object), periods, freq, demand, covariates)
+    return DemandPanel(series_ids.astype(object), periods, freq, demand, covariates, frozenset(covariates))
 
 
 def _weighted_price(

@@ -84,3 +84,12 @@ def test_truncate_keeps_known_future_covariates_and_carry_extends_them():
 def test_carry_forward_fills_from_the_left_only():
     values = np.array([[np.nan, 1.0, np.nan, 3.0, np.nan]])
     assert np.array_equal(carry_forward(values), np.array([[np.nan, 1.0, 1.0, 3.0, 3.0]]), equal_nan=True)
+
+
+def test_observed_only_covariates_never_reach_past_the_origin():
+    panel = demand_from_events(events(ROWS), freq="W", until=pd.Timestamp("2024-02-06", tz="UTC"))
+    assert panel.observed_only == frozenset({"price_minor"})
+    row = list(panel.series_ids).index("A")
+    cut = panel.truncate(1, horizon=3)
+    # Week 4's realized price (100) would reveal a sale; the cut panel repeats week 1's price.
+    assert cut.covariates["price_minor"][row].tolist() == [137.5] * 4
