@@ -17,6 +17,7 @@ from mercato import __version__
 from mercato.serving.admin_routes import health_router, models_router
 from mercato.serving.engine import Engine, open_engine
 from mercato.serving.errors import install_error_handlers
+from mercato.serving.forecast_routes import forecast_router
 from mercato.serving.metrics import MetricsMiddleware, RequestMetrics
 from mercato.serving.routes import router
 from mercato.settings import Settings
@@ -50,4 +51,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(models_router)
     app.include_router(health_router)
+    app.include_router(forecast_router(settings.model_dir))
     return app
