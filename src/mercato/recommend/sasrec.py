@@ -151,10 +151,12 @@ class SASRecRecommender(Recommender):
                 total_loss += loss.item()
                 n_batches += 1
             elapsed = time.perf_counter() - started
-            if epoch == 1 and p["max_minutes"] is not None:
+            if p["max_minutes"] is not None:
                 # Fit the cosine decay into the time budget: the learning rate should reach its
-                # low end when time runs out, not 200 epochs later.
-                affordable = max(1, int(60 * p["max_minutes"] / elapsed))
+                # low end when time runs out, not 200 epochs later. Re-estimated every epoch from
+                # the mean epoch time (validation included), since the first epoch is often slower.
+                left_s = 60 * p["max_minutes"] - elapsed
+                affordable = epoch + max(1, int(left_s / (elapsed / epoch)))
                 horizon["steps"] = steps_per_epoch * min(p["max_epochs"], affordable)
             over_budget = p["max_minutes"] is not None and elapsed > 60 * p["max_minutes"]
             last = epoch == p["max_epochs"] or over_budget

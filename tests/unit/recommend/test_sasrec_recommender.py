@@ -1,6 +1,7 @@
 """The sequential transformer on tasks whose right answer is known in advance."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -119,3 +120,12 @@ def test_attribute_csr_layout():
     assert n == 2
     assert offsets.tolist() == [0, 0, 1, 1]  # padding, x, y (empty), z
     assert index.tolist() == [0, 0, 1]
+
+
+def test_time_budget_stops_training():
+    data, _ = cycle_data(n_sequences=400, length=12)
+    started = time.perf_counter()
+    model = SASRecRecommender(**FAST, max_epochs=10_000, valid_mode="none", max_minutes=0.05).fit(data)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 30  # 3 s budget: it stops after the epoch that crosses it, not after 10,000 epochs
+    assert model.is_fitted
