@@ -96,7 +96,10 @@ def main() -> None:
         }
         env = {"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "PATH": "/usr/bin:/bin"}  # RecBole reloads its own checkpoint
         started = time.perf_counter()
-        proc = subprocess.run([str(python), "-c", CHILD, json.dumps(config)], capture_output=True, text=True, env=env)
+        # cwd: RecBole writes log/ and log_tensorboard/ where it runs; keep them out of the project.
+        proc = subprocess.run(
+            [str(python), "-c", CHILD, json.dumps(config)], capture_output=True, text=True, env=env, cwd=tmp
+        )
         wall_s = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"RecBole failed:\n{proc.stderr[-4000:]}")
