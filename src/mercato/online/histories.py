@@ -36,6 +36,11 @@ class RecentHistory:
     types: tuple[str, ...]
     purchased: frozenset[str]
 
+    def of_types(self, types: Iterable[str]) -> list[str]:
+        """The items of events of these types, oldest first."""
+        wanted = frozenset(types)
+        return [item for item, kind in zip(self.items, self.types, strict=True) if kind in wanted]
+
 
 class _Entry:
     __slots__ = ("events", "event_ids", "purchased")

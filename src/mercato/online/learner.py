@@ -59,6 +59,7 @@ class OnlineLearner:
         refit_min_events: int = 1000,
         fine_tune_events: int = 256,
         interaction_types: Sequence[str] = ("view", "add_to_cart", "purchase"),
+        recent_items: Callable[[str], Sequence[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stats = stats
@@ -71,6 +72,9 @@ class OnlineLearner:
         self.refit_min_events = refit_min_events
         self.fine_tune_events = fine_tune_events
         self.interaction_types = frozenset(interaction_types)
+        # A user's latest interactions (oldest first, new events included): a sequence model
+        # fine-tunes on each new event *with its context*, not on the micro-batch's fragments.
+        self._recent_items = recent_items
         self._clock = clock
         self._queue: queue.Queue[list[Mapping[str, Any]] | None] = queue.Queue()
         self._learned = 0
@@ -192,15 +196,8 @@ class OnlineLearner:
         batch, self._fine_tune_buffer = self._fine_tune_buffer, []
         if live is None or not batch:
             return None
-        frame = pd.DataFrame(
-            {
-                "user_id": [e["user_id"] for e in batch],
-                "item_id": [e["item_id"] for e in batch],
-                "occurred_at": [e["occurred_at"] for e in batch],
-            }
-        )
         started = time.perf_counter()
-        candidate = copy.deepcopy(live.model).partial_fit(Interactions.from_frame(frame))
+        candidate = copy.deepcopy(live.model).partial_fit(self._fine_tune_data(batch))
         metrics = {"fine_tune_interactions": len(batch), "fine_tune_s": round(time.perf_counter() - started, 3)}
         record = self.registry.publish(
             candidate, metrics=metrics, window={"parent_version": live.version.version}, source="fine-tune", promote=True
@@ -208,6 +205,19 @@ class OnlineLearner:
         self.slot.swap(record, candidate)
         self.fine_tunes += 1
         return record.version
+
+    def _fine_tune_data(self, batch: list[Mapping[str, Any]]) -> Interactions:
+        if self._recent_items is None:
+            frame = pd.DataFrame(
+                {
+                    "user_id": [e["user_id"] for e in batch],
+                    "item_id": [e["item_id"] for e in batch],
+                    "occurred_at": [e["occurred_at"] for e in batch],
+                }
+            )
+            return Interactions.from_frame(frame)
+        users = list(dict.fromkeys(e["user_id"] for e in batch))
+        return Interactions.from_sequences([list(self._recent_items(u)) for u in users], users)
 
     def _first_model(self) -> None:
         """Start up: serve the registry's live version, warm the online statistics from the

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 
@@ -62,6 +63,8 @@ class SASRecRecommender(Recommender):
         valid_max_cases: int = 10_000,
         valid_exclude_seen: bool = True,
         item_attributes: dict[str, list[str]] | None = None,
+        fine_tune_lr: float = 1e-4,
+        fine_tune_epochs: int = 1,
         checkpoint_dir: str | None = None,
         device: str = "auto",
         threads: int | None = None,
@@ -73,6 +76,9 @@ class SASRecRecommender(Recommender):
         self._net: SASRecNet | None = None
         self._popularity: np.ndarray | None = None  # (n_items,) cold-start answer for empty histories
         self._attr_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        # Item vectors for inference, computed once per weight change (with side features they
+        # cost an EmbeddingBag pass over the whole catalog); None after any update.
+        self._table: torch.Tensor | None = None
 
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -81,7 +87,7 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: valid_mode must be one of {VALID_MODES}, got {p['valid_mode']!r}")
         if p["loss"] not in LOSSES:
             raise InvalidInput(f"sasrec: loss must be one of {LOSSES}, got {p['loss']!r}")
-        for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives"):
+        for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs"):
             if not isinstance(p[key], int) or p[key] < 1:
                 raise InvalidInput(f"sasrec: {key} must be a positive integer, got {p[key]!r}")
         if p["dim"] % p["heads"]:
@@ -137,6 +143,7 @@ class SASRecRecommender(Recommender):
         started = time.perf_counter()
         for epoch in range(1, p["max_epochs"] + 1):
             net.train()
+            self._table = None
             total_loss, n_batches = 0.0, 0
             for batch in length_bucketed_batches(lengths, p["batch_size"], rng):
                 width = int(lengths[batch].max())  # crop the all-padding columns on the left
@@ -185,6 +192,42 @@ class SASRecRecommender(Recommender):
             net.load_state_dict(best_state)
         self.best_valid_ndcg = best_ndcg
         net.eval()
+
+    def partial_fit(self, interactions: Interactions) -> SASRecRecommender:
+        """Fine-tune on new sequences: ``fine_tune_epochs`` passes at ``fine_tune_lr``, no validation.
+
+        This is the online learner's micro-batch step. Items the model has never seen are
+        skipped (they have no embedding row; the serving layer's online co-occurrence covers
+        them until the next full refit). A fresh optimizer each call: the moments of the
+        offline run describe a different data distribution and a much larger learning rate.
+        """
+        self._check_fitted()
+        p = self.params
+        net = self._net
+        device = next(net.parameters()).device
+        to_model = pd.Index(self.item_ids).get_indexer(interactions.item_ids)  # their index -> ours, -1 unknown
+        sequences = [seq[seq >= 0] for seq in (to_model[s] for s in interactions.sequences())]
+        inputs, targets = training_windows([s for s in sequences if len(s) >= 2], p["max_len"])
+        if len(inputs) == 0:
+            return self
+        rng = np.random.default_rng(p["random_state"])
+        optimizer = torch.optim.AdamW(net.parameters(), lr=p["fine_tune_lr"], weight_decay=p["weight_decay"])
+        lengths = (inputs > 0).sum(1)
+        inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
+        net.train()
+        self._table = None
+        for _ in range(p["fine_tune_epochs"]):
+            for batch in length_bucketed_batches(lengths, p["batch_size"], rng):
+                width = int(lengths[batch].max())
+                batch = torch.from_numpy(batch)
+                loss = self._batch_loss(
+                    net, inputs_t[batch, -width:].to(device), targets_t[batch, -width:].to(device), len(self.item_ids), rng
+                )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+        net.eval()
+        return self
 
     def _build_net(self, n_items: int, n_attributes: int) -> SASRecNet:
         p = self.params
@@ -239,16 +282,30 @@ class SASRecRecommender(Recommender):
     def score_histories(self, histories: Sequence[np.ndarray], users: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         net = self._net
-        net.eval()
-        device = next(net.parameters()).device
-        tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(device)  # (B, T)
-        table = net.item_table()
+        if net.training:  # only after a training epoch: eval() walks every module, ~1 ms a call
+            net.eval()
+        table = self._inference_table()
+        tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(table.device)  # (B, T)
         states = net(tokens, table)[:, -1]  # (B, D): the state after the newest item
         scores = net.logits(states, table).float().cpu().numpy()  # (B, n_items)
         empty = np.array([len(h) == 0 for h in histories])
         if empty.any():
             scores[empty] = self._popularity
         return scores
+
+    @torch.inference_mode()
+    def similar_item_scores(self, item: int) -> np.ndarray:
+        """Cosine similarity of the learned item vectors: one product with the catalog instead
+        of a transformer pass per item, which is what reasons and /similar need per request."""
+        self._check_fitted()
+        table = F.normalize(self._inference_table()[1:], dim=1)  # (n_items, D)
+        return (table @ table[item]).float().cpu().numpy()
+
+    def _inference_table(self) -> torch.Tensor:
+        if self._table is None:
+            with torch.inference_mode():
+                self._table = self._net.item_table().detach()
+        return self._table
 
     # ---- persistence --------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
@@ -267,6 +324,7 @@ class SASRecRecommender(Recommender):
         self._net = self._build_net(len(self.item_ids), n_attributes)
         self._net.load_state_dict(weights)
         self._net.to(self._device()).eval()
+        self._table = None
 
 
 def _warmup_cosine(step: int, warmup: int, total: int) -> float:

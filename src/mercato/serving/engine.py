@@ -149,6 +149,7 @@ def open_engine(settings: Settings, *, start_learner: bool = True) -> Engine:
             refit_interval_s=settings.refit_interval_s,
             refit_min_events=settings.refit_min_events,
             interaction_types=settings.interaction_types,
+            recent_items=lambda user: histories.get(user).of_types(settings.interaction_types),
         )
     except BaseException:
         store.close()

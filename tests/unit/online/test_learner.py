@@ -114,3 +114,21 @@ def test_a_model_with_partial_fit_is_fine_tuned_in_micro_batches_and_swapped(tmp
     assert live.model is not base and np.array_equal(base.item_scores, before)  # the served copy changed, not the old one
     assert live.model.item_scores[2] == before[2] + 4
     assert live.version.window == {"parent_version": 1}
+
+
+def test_fine_tuning_sees_each_users_recent_items_not_just_the_micro_batch(tmp_path):
+    seen: list[Interactions] = []
+
+    class Recording(CountingPopularity):
+        def partial_fit(self, interactions: Interactions) -> Recording:
+            seen.append(interactions)
+            return self
+
+    recent = {"u0": ["i3", "i1", "i0"], "u1": ["i2", "i1"]}
+    learner = learner_over(events(8), tmp_path, fine_tune_events=2, recent_items=lambda user: recent[user])
+    base = Recording().fit(Interactions.from_sequences([["i0", "i1", "i2", "i3"]]))
+    learner.slot.swap(learner.registry.publish(base, promote=True), base)
+    learner.learn(events(2))  # u0 views i0, u1 views i1: the latest item of each context
+    (data,) = seen
+    by_user = {str(data.user_ids[u]): data.item_ids[data.item_idx[data.user_idx == u]].tolist() for u in range(data.n_users)}
+    assert by_user == recent

@@ -129,3 +129,37 @@ def test_time_budget_stops_training():
     elapsed = time.perf_counter() - started
     assert elapsed < 30  # 3 s budget: it stops after the epoch that crosses it, not after 10,000 epochs
     assert model.is_fitted
+
+
+def test_partial_fit_moves_the_model_towards_a_new_rule_and_skips_unknown_items():
+    # Offline: after "x" comes "p". Live: the shop changed and now after "x" comes "q".
+    offline = [["a", "x", "p"], ["b", "x", "p"], ["c", "q", "a"]] * 60
+    model = SASRecRecommender(**FAST, max_epochs=30, valid_mode="none", fine_tune_lr=0.01, fine_tune_epochs=5)
+    model.fit(Interactions.from_sequences(offline))
+    assert model.recommend_for_items(["x"], k=1)[0][0] == "p"
+    before = model.score_histories([np.array([model.item_ids.tolist().index("x")])])[0].copy()
+    live = Interactions.from_sequences([["a", "x", "q", "new-item"], ["new-item", "b", "x", "q"]] * 40)
+    tuned = model.partial_fit(live)
+    assert tuned is model  # in place, like fit (the online learner tunes a copy)
+    after = tuned.score_histories([np.array([tuned.item_ids.tolist().index("x")])])[0]
+    q, p = tuned.item_ids.tolist().index("q"), tuned.item_ids.tolist().index("p")
+    assert after[q] - after[p] > before[q] - before[p]  # "q" gained on "p" after "x"
+    assert tuned.recommend_for_items(["x"], k=1)[0][0] == "q"
+    assert "new-item" not in tuned.item_ids  # unseen items are skipped, not added
+
+
+def test_partial_fit_with_nothing_known_changes_nothing():
+    data, _ = cycle_data(n_sequences=50)
+    model = SASRecRecommender(**FAST, max_epochs=2, valid_mode="none").fit(data)
+    before = model.score_histories([np.array([0, 1])])
+    model.partial_fit(Interactions.from_sequences([["unknown-1", "unknown-2", "unknown-3"]]))
+    assert np.array_equal(model.score_histories([np.array([0, 1])]), before)
+
+
+def test_similar_items_are_cosine_neighbours_of_the_learned_vectors():
+    data, perm = cycle_data()
+    model = SASRecRecommender(**FAST, max_epochs=20, valid_mode="none").fit(data)
+    sims = model.similar_item_scores(3)
+    table = torch.nn.functional.normalize(model._net.item_table()[1:].detach(), dim=1)
+    assert np.allclose(sims, (table @ table[3]).numpy(), atol=1e-5)
+    assert sims.argmax() == 3 and np.isclose(sims[3], 1.0, atol=1e-5)
