@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     """Seconds between refits of the served model on the store's events; 0 turns refits off."""
     refit_min_events: int = Field(default=1000, ge=1)
     """New interactions needed before a scheduled refit runs."""
+    fine_tune_events: int = Field(default=256, ge=1)
+    """New interactions per fine-tuning step of a model that learns incrementally (the sequential model)."""
     interaction_types: list[str] = ["view", "add_to_cart", "purchase"]
     """Event types the served model learns from."""
     history_length: int = Field(default=50, ge=1, le=1000)

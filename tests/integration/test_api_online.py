@@ -37,3 +37,22 @@ def test_scheduled_refit_publishes_a_new_version(tmp_path):
         latest = client.get("/v1/models").json()["versions"][-1]
         assert latest["version"] > before and latest["live"] and latest["source"] == "train"
         assert latest["window"]["last_event_at"].startswith("2024-03-07")  # it saw the new events
+
+
+def test_the_sequential_model_is_fine_tuned_on_live_events_and_swapped_without_failed_requests(tmp_path):
+    tiny = {"dim": 16, "layers": 1, "heads": 1, "max_epochs": 3, "valid_mode": "none", "threads": 1}
+    with seeded_client(tmp_path, serve_model="sasrec", serve_model_params=tiny, fine_tune_events=4) as client:
+        assert client.get("/v1/models").json()["serving"] == 1
+        live = [event(f"ft-{n}", f"c{n % 4}", f"g{n % 3}", minutes=20_000 + n) for n in range(8)]
+        assert client.post("/v1/events", json=live).json()["inserted"] == 8
+        deadline = time.monotonic() + 60
+        statuses = []
+        while time.monotonic() < deadline:
+            statuses.append(client.get("/v1/users/c0/recommendations?k=5").status_code)
+            versions = client.get("/v1/models").json()["versions"]
+            if any(v["source"] == "fine-tune" and v["live"] for v in versions):
+                break
+            time.sleep(0.02)
+        tuned = [v for v in versions if v["source"] == "fine-tune"]
+        assert tuned and tuned[-1]["live"] and tuned[0]["metrics"]["fine_tune_interactions"] >= 4
+        assert set(statuses) == {200}

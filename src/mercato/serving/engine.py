@@ -148,6 +148,7 @@ def open_engine(settings: Settings, *, start_learner: bool = True) -> Engine:
             on_events_read=use_baskets,
             refit_interval_s=settings.refit_interval_s,
             refit_min_events=settings.refit_min_events,
+            fine_tune_events=settings.fine_tune_events,
             interaction_types=settings.interaction_types,
             recent_items=lambda user: histories.get(user).of_types(settings.interaction_types),
         )
