@@ -104,10 +104,7 @@ class SASRecRecommender(Recommender):
     def _fit(self, interactions: Interactions) -> None:
         self._validate_params()
         p = self.params
-        if p["threads"] is not None:
-            # Process-wide; None keeps torch's default of every core. One thread wins when
-            # other jobs share the CPU (OpenMP threads spin-wait for each other).
-            torch.set_num_threads(p["threads"])
+        self._apply_threads()
         torch.manual_seed(p["random_state"])
         rng = np.random.default_rng(p["random_state"])
         device = self._device()
@@ -229,6 +226,13 @@ class SASRecRecommender(Recommender):
         net.eval()
         return self
 
+    def _apply_threads(self) -> None:
+        if self.params["threads"] is not None:
+            # Process-wide; None keeps torch's default of every core. One thread wins when
+            # other jobs share the CPU (OpenMP threads spin-wait for each other), e.g. a server
+            # scoring one small request at a time beside its HTTP loop.
+            torch.set_num_threads(self.params["threads"])
+
     def _build_net(self, n_items: int, n_attributes: int) -> SASRecNet:
         p = self.params
         net = SASRecNet(
@@ -325,6 +329,7 @@ class SASRecRecommender(Recommender):
         self._net.load_state_dict(weights)
         self._net.to(self._device()).eval()
         self._table = None
+        self._apply_threads()  # a loaded model runs with the threads it was configured for
 
 
 def _warmup_cosine(step: int, warmup: int, total: int) -> float:
