@@ -15,7 +15,7 @@ with their own card, device, IP and address (a few travel, change devices or sen
 - ``friendly_fraud``: a real customer buys as usual and later disputes the charge — by
   construction nearly indistinguishable from a legitimate order at payment time.
 
-Every fraudulent payment gets a chargeback 7–90 days later, the delay labels really have.
+Every fraudulent payment gets a chargeback 7–60 days later, the delay labels really have.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ class SimulatedStream:
         return len(self.transactions)
 
 
-def simulate(*, n_users: int = 4000, days: int = 60, seed: int = 0, purchases_per_user_per_day: float = 0.1,
-             card_testing_bursts: int = 40, takeovers: int = 120, rings: int = 15, friendly_frauds: int = 150) -> SimulatedStream:
+def simulate(*, n_users: int = 3000, days: int = 180, seed: int = 0, purchases_per_user_per_day: float = 0.1,
+             card_testing_bursts: int = 100, takeovers: int = 300, rings: int = 40, friendly_frauds: int = 400) -> SimulatedStream:
     rng = np.random.default_rng(seed)
     horizon_s = days * DAY_S
     rows: list[tuple[Transaction, str]] = []
@@ -59,19 +59,25 @@ def simulate(*, n_users: int = 4000, days: int = 60, seed: int = 0, purchases_pe
     for u in range(n_users):
         country = COUNTRIES[rng.integers(len(COUNTRIES))]
         address = f"addr-{u}"
+        # A quarter sign up during the stream, so a young account alone does not mean fraud.
+        joins = rng.random() < 0.25
+        created = START_S + rng.uniform(0, horizon_s) if joins else START_S - rng.uniform(30, 800) * DAY_S
         profile = {
             "user": f"u{u}", "country": country, "card": f"card-{u}", "device": f"dev-{u}", "ip": f"ip-{u}",
-            "email": f"u{u}@mail.example", "address": address, "created": START_S - rng.uniform(30, 800) * DAY_S,
+            "email": f"u{u}@mail.example", "address": address, "created": created,
             "level": rng.lognormal(np.log(4000), 0.6), "times": [],
         }
         users.append(profile)
-        n = rng.poisson(purchases_per_user_per_day * days)
-        for t in np.sort(rng.uniform(0, horizon_s, n)) + START_S:
+        active_from = max(created, START_S)
+        n = rng.poisson(purchases_per_user_per_day * (START_S + horizon_s - active_from) / DAY_S)
+        for t in np.sort(rng.uniform(active_from, START_S + horizon_s, n)):
             travel = rng.random() < 0.03  # abroad: another IP and country, same device and card
             new_device = rng.random() < 0.04
             gift = rng.random() < 0.04
             ship = f"gift-{u}-{rng.integers(1000)}" if gift else address
-            rows.append((tx(t, profile["user"], rng.lognormal(np.log(profile["level"]), 0.5),
+            small = rng.random() < 0.05  # gift cards, digital goods: as small as a card test
+            amount = rng.integers(100, 500) if small else rng.lognormal(np.log(profile["level"]), 0.5)
+            rows.append((tx(t, profile["user"], amount,
                             card_id=profile["card"], device_id=f"dev-{u}-{rng.integers(1000)}" if new_device else profile["device"],
                             ip=f"ip-travel-{rng.integers(10**6)}" if travel else profile["ip"], email=profile["email"],
                             billing_address=address, shipping_address=ship, billing_country=country,
@@ -79,25 +85,26 @@ def simulate(*, n_users: int = 4000, days: int = 60, seed: int = 0, purchases_pe
                             account_created_at_s=profile["created"]), "legit"))
             profile["times"].append(t)
 
-    # Card testing: one bot device and IP, a throwaway account, many stolen cards, tiny amounts.
+    # Card testing: one bot device and IP (an in-country proxy), an aged account, many stolen
+    # cards, tiny amounts. Only the velocity of cards per device gives it away.
     for b in range(card_testing_bursts):
         t0 = START_S + rng.uniform(0, horizon_s)
-        country = FAR_COUNTRIES[rng.integers(5)]
+        country = COUNTRIES[rng.integers(5)]
         account = f"ct-{b}"
         for k in range(rng.integers(8, 30)):
             t = t0 + k * rng.uniform(5, 40)
             rows.append((tx(t, account, rng.integers(100, 400), card_id=f"stolen-ct-{b}-{k}", device_id=f"bot-{b}",
-                            ip=f"ip-bot-{b}", email=f"ct{b}@throwaway.example", billing_address=f"ct-bill-{b}-{k}",
-                            shipping_address=f"ct-bill-{b}-{k}", billing_country=COUNTRIES[rng.integers(5)],
-                            shipping_country=COUNTRIES[rng.integers(5)], ip_country=country,
-                            account_created_at_s=t0 - rng.uniform(0, 600)), "card_testing"))
+                            ip=f"ip-bot-{b}", email=f"ct{b}@mail.example", billing_address=f"ct-bill-{b}",
+                            shipping_address=f"ct-bill-{b}", billing_country=country, shipping_country=country,
+                            ip_country=country, account_created_at_s=t0 - rng.uniform(1, 60) * DAY_S), "card_testing"))
 
     # Account takeover: a customer with history pays from a new device/IP abroad, to a new address, big.
     victims = [p for p in users if p["times"]]
     for a, i in enumerate(rng.choice(len(victims), size=min(takeovers, len(victims)), replace=False)):
         profile = victims[i]
         t0 = rng.uniform(min(profile["times"]), START_S + horizon_s)
-        country = FAR_COUNTRIES[rng.integers(5)]
+        # Half come through a proxy in the victim's own country.
+        country = FAR_COUNTRIES[rng.integers(5)] if rng.random() < 0.5 else profile["country"]
         for k in range(rng.integers(1, 4)):
             rows.append((tx(t0 + k * rng.uniform(60, 1800), profile["user"], profile["level"] * rng.uniform(3, 10),
                             card_id=profile["card"], device_id=f"ato-dev-{a}", ip=f"ato-ip-{a}", email=profile["email"],
@@ -127,6 +134,6 @@ def simulate(*, n_users: int = 4000, days: int = 60, seed: int = 0, purchases_pe
     rows.sort(key=lambda r: r[0].occurred_at_s)
     pattern = np.array([p for _, p in rows], dtype=object)
     is_fraud = (pattern != "legit").astype(np.int8)
-    delay_days = rng.uniform(7, 90, len(rows))
+    delay_days = rng.uniform(7, 60, len(rows))
     chargeback = np.where(is_fraud == 1, np.array([t.occurred_at_s for t, _ in rows]) + delay_days * DAY_S, np.nan)
     return SimulatedStream([t for t, _ in rows], is_fraud, pattern, chargeback)
