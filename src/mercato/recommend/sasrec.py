@@ -79,6 +79,7 @@ class SASRecRecommender(Recommender):
         # Item vectors for inference, computed once per weight change (with side features they
         # cost an EmbeddingBag pass over the whole catalog); None after any update.
         self._table: torch.Tensor | None = None
+        self._unit_table: torch.Tensor | None = None
 
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -302,13 +303,14 @@ class SASRecRecommender(Recommender):
         """Cosine similarity of the learned item vectors: one product with the catalog instead
         of a transformer pass per item, which is what reasons and /similar need per request."""
         self._check_fitted()
-        table = F.normalize(self._inference_table()[1:], dim=1)  # (n_items, D)
-        return (table @ table[item]).float().cpu().numpy()
+        self._inference_table()
+        return (self._unit_table @ self._unit_table[item]).float().cpu().numpy()
 
     def _inference_table(self) -> torch.Tensor:
         if self._table is None:
             with torch.inference_mode():
                 self._table = self._net.item_table().detach()
+                self._unit_table = F.normalize(self._table[1:], dim=1)  # (n_items, D) for cosine
         return self._table
 
     # ---- persistence --------------------------------------------------------------------
