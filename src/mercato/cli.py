@@ -169,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     from mercato.forecast import commands as forecast_commands
     from mercato.importers import FORMATS
     from mercato.recommend.registry import model_names
+    from mercato.risk import commands as risk_commands
 
     parser = argparse.ArgumentParser(prog="mercato", description="Self-hostable AI engine for e-commerce.")
     parser.add_argument("--version", action="version", version=f"mercato {__version__}")
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", default="var/demo", help="fresh folder for the demo's store and models")
     p.set_defaults(func=cmd_demo)
     forecast_commands.register(sub)
+    risk_commands.register(sub)
     return parser
 
 

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     """Event types the served model learns from."""
     history_length: int = Field(default=50, ge=1, le=1000)
     """Latest item events per user the server scores a personalized request with."""
+    risk_rules_file: Path | None = None
+    """YAML/JSON rules file of POST /v1/risk/score (thresholds and rules); unset: the built-in rules."""
+    risk_label_maturity_days: float = Field(default=60.0, gt=0)
+    """Days after which a payment with no chargeback counts as legitimate when `mercato risk train` learns."""
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides) -> Settings:

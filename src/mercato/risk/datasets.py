@@ -31,6 +31,8 @@ class LabelledHistory:
     labels: DelayedLabels
     pattern: np.ndarray | None = None  # (n,) fraud pattern per row (simulator only)
     transaction_ids: list[str] | None = None
+    # "time_split" for data whose labels carry no delay information, else "prequential".
+    protocol: str = "prequential"
 
     @property
     def y(self) -> np.ndarray:
@@ -40,7 +42,7 @@ class LabelledHistory:
         """The same rows with only per-transaction features (the ablation of issue 6)."""
         keep = [i for i, name in enumerate(self.feature_names) if not is_velocity_feature(name)]
         return LabelledHistory(self.X[:, keep], [self.feature_names[i] for i in keep], self.times_s, self.labels,
-                               self.pattern, self.transaction_ids)
+                               self.pattern, self.transaction_ids, self.protocol)
 
 
 def creditcard_fraud(data_dir: Path | None) -> LabelledHistory:
@@ -58,7 +60,7 @@ def creditcard_fraud(data_dir: Path | None) -> LabelledHistory:
     y = frame["Class"].to_numpy(dtype=np.int8)
     # The dataset has labels only: treat each as known immediately (no delay information).
     labels = DelayedLabels(np.where(y == 1, times, np.inf), np.where(y == 0, times, np.inf))
-    return LabelledHistory(X, names + ["hour_of_day"], times, labels)
+    return LabelledHistory(X, names + ["hour_of_day"], times, labels, protocol="time_split")
 
 
 def simulated(seed: int = 0, **options) -> LabelledHistory:

@@ -7,6 +7,8 @@
   score the block. Scores are then judged against eventual labels. This is how a deployed
   model lives: it never learns from a chargeback that has not arrived yet.
 
+Both return the scored ``rows`` and their out-of-sample ``scores`` too, for rule backtests.
+
 Metrics: ROC-AUC, PR-AUC (average precision) and recall at 1 % false-positive rate — the
 operating point of issue 6 — overall and per fraud pattern.
 """
@@ -17,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mercato.errors import InvalidInput
 from mercato.risk.labels import DelayedLabels
 from mercato.risk.model import RiskModel
 
@@ -70,7 +73,7 @@ def time_split(X: np.ndarray, y: np.ndarray, times_s: np.ndarray, feature_names:
     scores = model.predict(X[test])
     return {"protocol": f"time-ordered: first {train_fraction:.0%} of time trains, the rest tests",
             "train_rows": int(len(train)), "test_rows": int(len(test)), "metrics": metrics(y[test], scores),
-            "model": model}
+            "model": model, "rows": test, "scores": scores}
 
 
 def prequential(X: np.ndarray, times_s: np.ndarray, labels: DelayedLabels, feature_names: list[str], *,
@@ -85,6 +88,12 @@ def prequential(X: np.ndarray, times_s: np.ndarray, labels: DelayedLabels, featu
         known, label = labels.known_at(block_start)
         train = np.flatnonzero((times_s < block_start) & known)
         rows = np.flatnonzero((times_s >= block_start) & ((times_s < block_end) | (b == blocks - 1)))
+        if label[train].min(initial=1) == 1 or label[train].max(initial=0) == 0:
+            # Too early: no legitimate payment has matured yet (or no fraud is known). A deployed
+            # shop would run on rules alone here; the model is judged only where it could exist.
+            trained_on.append({"block": b, "skipped": "labels of only one class known by then", "scored_rows": 0})
+            progress(f"  block {b + 1}/{blocks}: skipped, labels of only one class known by then")
+            continue
         model = RiskModel(**(params or {})).fit(X[train], label[train], feature_names)
         scored_rows.append(rows)
         scores.append(model.predict(X[rows]))
@@ -92,8 +101,12 @@ def prequential(X: np.ndarray, times_s: np.ndarray, labels: DelayedLabels, featu
                            "unlabelled_past_rows": int(((times_s < block_start) & ~known).sum()), "scored_rows": int(len(rows))})
         progress(f"  block {b + 1}/{blocks}: trained on {len(train):,} labelled rows "
                  f"({int(label[train].sum())} fraud known by then), scored {len(rows):,}")
+    if not scored_rows:
+        raise InvalidInput("the history is too short for a prequential evaluation: no block had both fraud and matured "
+                           "legitimate labels before it (payments mature after the label maturity period)")
     rows = np.concatenate(scored_rows)
     y = labels.eventual[rows]
-    return {"protocol": f"prequential: {blocks} blocks after a {warmup_fraction:.0%} warm-up, retrained before each "
+    scores = np.concatenate(scores)
+    return {"rows": rows, "scores": scores, "protocol": f"prequential: {blocks} blocks after a {warmup_fraction:.0%} warm-up, retrained before each "
                         f"block on labels known by then", "blocks": trained_on,
-            "metrics": metrics(y, np.concatenate(scores), None if pattern is None else pattern[rows])}
+            "metrics": metrics(y, scores, None if pattern is None else pattern[rows])}

@@ -230,3 +230,22 @@ def backtest_rules(rules: RuleSet, X: np.ndarray, scores: np.ndarray, y: np.ndar
         "decisions": {action: {**stats(decisions == action), "share": round(float((decisions == action).mean()), 6)}
                       for action in ACTIONS},
     }
+
+
+# The rules used when no rules file is configured: the simulator's patterns, plainly stated.
+DEFAULT_RULES = """
+thresholds: {review: 0.3, decline: 0.8}
+rules:
+  - name: card_testing_burst
+    when: ["cards_per_device_1h >= 5"]
+    action: decline
+    reason: five or more cards tried from this device within an hour
+  - name: shared_device_ring
+    when: ["users_per_device_30d >= 3", "account_age_days < 7"]
+    action: review
+    reason: a young account on a device shared by several accounts
+  - name: takeover_signals
+    when: ["new_device_for_user == 1", "new_ship_for_user == 1", "amount_vs_user_max_30d >= 2"]
+    action: review
+    reason: new device and new shipping address with an unusually large amount
+"""

@@ -19,6 +19,7 @@ from mercato.serving.engine import Engine, open_engine
 from mercato.serving.errors import install_error_handlers
 from mercato.serving.forecast_routes import forecast_router
 from mercato.serving.metrics import MetricsMiddleware, RequestMetrics
+from mercato.serving.risk_routes import risk_router
 from mercato.serving.routes import router
 from mercato.settings import Settings
 
@@ -31,12 +32,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         if engine is not None:
             app.state.engine = engine
             yield
+            risk.holder.close()
             return
         opened = await run_in_threadpool(open_engine, settings)
         app.state.engine = opened
         try:
             yield
         finally:
+            risk.holder.close()
             await run_in_threadpool(opened.close)
 
     app = FastAPI(
@@ -52,4 +55,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(models_router)
     app.include_router(health_router)
     app.include_router(forecast_router(settings.model_dir))
+    risk = risk_router(settings)
+    app.include_router(risk)
     return app
