@@ -112,6 +112,17 @@ def test_append_takes_an_event_frame(store: EventStore) -> None:
     assert sorted(ids(store.read_events())) == sorted(frame["event_id"])
 
 
+def test_append_validated_stores_the_good_events_of_a_parse(store: EventStore) -> None:
+    checked = parse_records([*FULL_RECORDS, {"event_id": "bad", "type": "view"}])  # no time, no user
+    assert {e.index for e in checked.errors} == {3}
+    result = store.append_validated(checked)
+    assert (result.inserted, result.duplicates) == (3, 0)
+    assert sorted(ids(store.read_events())) == sorted(r["event_id"] for r in FULL_RECORDS)
+    assert store.append_validated(checked).duplicates == 3  # idempotent like append
+    with pytest.raises(InvalidInput, match="Validated"):
+        store.append_validated(checked.events)  # a bare frame must go through append's checks
+
+
 def test_empty_store_reads_an_empty_event_frame(store: EventStore) -> None:
     frame = store.read_events()
     assert frame.empty

@@ -13,6 +13,7 @@ Good events are never dropped because a neighbour is bad.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,10 @@ from mercato.events.schema import (
 
 _ID_FIELDS = ("event_id", "user_id", "session_id", "item_id", "order_id")
 _INT_FIELDS = ("quantity", "amount_minor")
+_STRING_FIELDS = frozenset((*_ID_FIELDS, "type", "currency"))
+_COLUMN_SET = frozenset(EVENT_COLUMNS)
+# "Z" or a numeric UTC offset at the end: the vectorized parser would read a naive time as UTC.
+_OFFSET_AT_END = re.compile(r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,39 +64,81 @@ class Validated:
 
 
 def parse_records(records: Sequence[Mapping[str, Any]]) -> Validated:
-    """Parse and validate JSON-like event dicts. Row ``i`` of the input has index ``i``."""
-    rows: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
-    kept: list[int] = []
+    """Parse and validate JSON-like event dicts. Row ``i`` of the input has index ``i``.
+
+    Column by column rather than event by event: a 10,000-event batch is one pass per field
+    with the common case (a string where a string belongs) checked inline, and one vectorized
+    parse of the timestamps; only values off the common path go through the per-value parser.
+    """
     errors: list[EventError] = []
+    index: list[int] = []
+    objects: list[Mapping[str, Any]] = []
     for i, record in enumerate(records):
-        row_errors: list[EventError] = []
-        if not isinstance(record, Mapping):
+        if type(record) is not dict and not isinstance(record, Mapping):
             errors.append(EventError(i, "", "an event must be a JSON object"))
             continue
-        unknown = sorted(set(record) - set(EVENT_COLUMNS))
-        for name in unknown:
-            row_errors.append(EventError(i, name, "unknown field; put free-form data in 'attrs'"))
-        values: dict[str, Any] = {}
-        for name in EVENT_COLUMNS:
-            raw = record.get(name)
-            try:
-                values[name] = _parse_value(name, raw)
-            except ValueError as exc:
-                row_errors.append(EventError(i, name, str(exc)))
-        if row_errors:
-            errors.extend(row_errors)
+        unknown = record.keys() - _COLUMN_SET
+        if unknown:
+            errors.extend(EventError(i, name, "unknown field; put free-form data in 'attrs'") for name in sorted(unknown))
+        index.append(i)
+        objects.append(record)
+    columns: dict[str, list[Any]] = {}
+    for name in EVENT_COLUMNS:
+        values = [record.get(name) for record in objects]
+        if name == "occurred_at":
+            columns[name] = _parse_timestamps(values, index, errors)
             continue
-        kept.append(i)
-        for name, value in values.items():
-            rows[name].append(value)
-    if kept:
-        frame = pd.DataFrame(rows, index=pd.Index(kept))
-        frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+        fast = str if name in _STRING_FIELDS else None
+        if set(map(type, values)) <= {fast, type(None)}:
+            columns[name] = values  # the common case, checked at C speed
+            continue
+        for pos, raw in enumerate(values):
+            if raw is None or type(raw) is fast:
+                continue
+            try:
+                values[pos] = _parse_value(name, raw)
+            except ValueError as exc:
+                errors.append(EventError(index[pos], name, str(exc)))
+        columns[name] = values
+    rejected = {e.index for e in errors}
+    keep = [pos for pos, i in enumerate(index) if i not in rejected]
+    if keep:
+        stamps = columns.pop("occurred_at")
+        if len(keep) < len(index):
+            columns = {name: [values[pos] for pos in keep] for name, values in columns.items()}
+            stamps = stamps[keep]
+        frame = pd.DataFrame(columns, index=pd.Index([index[pos] for pos in keep]))
+        frame["occurred_at"] = pd.DatetimeIndex(stamps).tz_localize("UTC")
         frame = conform(frame)
     else:
         frame = empty_event_frame()
     checked = validate_frame(frame)
     return Validated(checked.events, sorted(errors + checked.errors, key=lambda e: e.index))
+
+
+def _parse_timestamps(values: list[Any], index: list[int], errors: list[EventError]) -> np.ndarray:
+    """(n,) datetime64[ns] UTC (NaT where missing or bad). ISO-8601 strings with an offset are
+    parsed in one vectorized call; anything else (a datetime, a string the fast parse rejects
+    or sees no offset in) by ``_parse_timestamp``, which says what is wrong."""
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    strings = [pos for pos, raw in enumerate(values) if type(raw) is str]
+    fast_ok = np.zeros(len(values), dtype=bool)
+    if strings:
+        text = [values[pos] for pos in strings]
+        parsed = pd.to_datetime(pd.Series(text, dtype=object), format="ISO8601", utc=True, errors="coerce")
+        has_offset = np.fromiter((_OFFSET_AT_END.search(t) is not None for t in text), dtype=bool, count=len(text))
+        ok = parsed.notna().to_numpy() & has_offset
+        rows = np.asarray(strings)[ok]
+        out[rows] = parsed[ok].dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+        fast_ok[rows] = True
+    for pos, raw in enumerate(values):
+        if raw is None or fast_ok[pos]:
+            continue
+        try:
+            out[pos] = _parse_timestamp(raw).tz_convert(None).to_datetime64()
+        except ValueError as exc:
+            errors.append(EventError(index[pos], "occurred_at", str(exc)))
+    return out
 
 
 def _parse_value(name: str, raw: Any) -> Any:
@@ -216,8 +263,22 @@ def validate_or_raise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _blank(column: pd.Series) -> np.ndarray:
-    return column.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).to_numpy(dtype=bool)
+    """None, or a string of only whitespace."""
+    values = column.to_numpy(dtype=object)
+    n = len(values)
+    if set(map(type, values)) == {str}:  # the common case, at C speed (no per-value Python frame)
+        return (np.fromiter(map(len, values), dtype=np.int64, count=n) == 0) | np.fromiter(
+            map(str.isspace, values), dtype=bool, count=n
+        )
+    return np.fromiter((v is None or (type(v) is str and (not v or v.isspace())) for v in values), dtype=bool, count=n)
 
 
 def _too_long(column: pd.Series) -> np.ndarray:
-    return column.map(lambda v: isinstance(v, str) and len(v) > MAX_ID_LENGTH).to_numpy(dtype=bool)
+    values = column.to_numpy(dtype=object)
+    n = len(values)
+    kinds = set(map(type, values))
+    if kinds <= {type(None)}:
+        return np.zeros(n, dtype=bool)
+    if kinds == {str}:
+        return np.fromiter(map(len, values), dtype=np.int64, count=n) > MAX_ID_LENGTH
+    return np.fromiter((isinstance(v, str) and len(v) > MAX_ID_LENGTH for v in values), dtype=bool, count=n)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from mercato.errors import Conflict, InvalidInput, MercatoError, NotFound, Unavailable
 from mercato.events.schema import EVENT_TYPES, Item, User
-from mercato.events.validation import EventError, parse_records, validate_or_raise
+from mercato.events.validation import EventError, Validated, parse_records, validate_or_raise
 from mercato.storage import codec
 
 _EVENT_SELECT = "SELECT " + ", ".join(codec.EVENT_ROW_COLUMNS) + " FROM events"
@@ -79,7 +79,17 @@ class EventStore(ABC):
         """
         if not isinstance(events, pd.DataFrame):
             raise InvalidInput(f"append takes an event frame (pandas DataFrame), got {type(events).__name__}")
-        rows = codec.event_rows(validate_or_raise(events))
+        return self._append_frame(validate_or_raise(events))
+
+    def append_validated(self, checked: Validated) -> AppendResult:
+        """Store the good events of a ``parse_records`` / ``validate_frame`` result as ``append``
+        does, without checking them a second time (they passed every rule on the way in)."""
+        if not isinstance(checked, Validated):
+            raise InvalidInput(f"append_validated takes a Validated result, got {type(checked).__name__}")
+        return self._append_frame(checked.events)
+
+    def _append_frame(self, events: pd.DataFrame) -> AppendResult:
+        rows = codec.event_rows(events)
         if not rows:
             return AppendResult(inserted=0, duplicates=0)
         inserted = self._append_rows(rows)
@@ -88,7 +98,7 @@ class EventStore(ABC):
     def ingest(self, records: Sequence[Mapping[str, Any]]) -> IngestResult:
         """Parse JSON-like events; store the good ones (one transaction), report the bad by index."""
         checked = parse_records(records)
-        result = self.append(checked.events)
+        result = self.append_validated(checked)
         return IngestResult(inserted=result.inserted, duplicates=result.duplicates, errors=checked.errors)
 
     def existing_event_ids(self, event_ids: Iterable[str]) -> set[str]:

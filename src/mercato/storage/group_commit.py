@@ -66,7 +66,7 @@ class GroupCommitter:
         if len(records) > self.max_group_rows:
             # Parsed here, on the caller's thread, so a big batch's parsing overlaps other commits.
             checked = parse_records(records)
-            result = self.store.append(checked.events)
+            result = self.store.append_validated(checked)
             return GroupResult(result.inserted, result.duplicates, checked.errors, checked.events)
         pending = _Pending(records)
         with self._lock:
@@ -104,11 +104,11 @@ class GroupCommitter:
         starts = np.cumsum([0] + [len(p.records) for p in group])  # (len(group) + 1,)
         checked = parse_records([record for pending in group for record in pending.records])
         if len(group) == 1:
-            result = store.append(checked.events)
+            result = store.append_validated(checked)
             group[0].result = GroupResult(result.inserted, result.duplicates, checked.errors, checked.events)
             return
         seen = store.existing_event_ids(checked.events["event_id"])
-        store.append(checked.events)
+        store.append_validated(checked)
         self.groups += 1
         positions = checked.events.index.to_numpy()
         for pending, start, end in zip(group, starts[:-1], starts[1:], strict=True):
