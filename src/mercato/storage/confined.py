@@ -24,6 +24,7 @@ T = TypeVar("T")
 _FORWARDED = frozenset(
     {
         "append",
+        "append_validated",
         "ingest",
         "existing_event_ids",
         "read_events",

@@ -69,6 +69,16 @@ def test_concurrent_appends_are_grouped_with_exact_counts(store_url):
         assert all(not r.errors for n, r in enumerate(results) if n != 5)
 
 
+def test_a_batch_bigger_than_a_group_commits_alone_with_exact_counts(store_url):
+    with ThreadConfinedStore(lambda: open_store(store_url)) as store:
+        store.append(frame("old"))
+        writer = GroupCommitter(store, max_group_rows=3)
+        result = writer.ingest([*records("a", "b", "old", "c"), {"event_id": "bad", "type": "view"}])
+        assert (result.inserted, result.duplicates, len(result.events)) == (3, 1, 4)
+        assert {e.index for e in result.errors} == {4}
+        assert store.count_events() == 4
+
+
 def test_a_failed_group_fails_every_request_in_it(tmp_path):
     store = ThreadConfinedStore(lambda: open_store(f"sqlite:///{tmp_path / 'm.db'}"))
     writer = GroupCommitter(store)
