@@ -57,6 +57,9 @@ def test_scores_decisions_reasons_and_the_review_queue(trained):
         assert first.status_code == 200, first.text
         answer = first.json()
         assert answer["decision"] == "approve" and 0 <= answer["score"] <= 1 and answer["transaction_id"] == "a1"
+        assert answer["reasons"] == []  # approvals carry feature reasons only on request
+        explained = client.post("/v1/risk/score", params={"explain": "true"}, json=_payment("a2", "alice", 60)).json()
+        assert explained["decision"] == "approve" and all(r["kind"] == "feature" for r in explained["reasons"])
 
         # A card-testing bot: one device, a new card every few seconds. The rule declines from the 6th on.
         burst = [client.post("/v1/risk/score", json=_payment(f"b{k}", "bot", 10 + k * 0.1, card_id=f"stolen-{k}",

@@ -82,12 +82,19 @@ class RiskModel:
         return self.booster
 
     def raw(self, X: np.ndarray) -> np.ndarray:
-        return self._require().predict(np.atleast_2d(X), raw_score=True)
+        X = np.atleast_2d(X)
+        # One thread for small batches: waking an OpenMP team costs more than a row's trees.
+        threads = 1 if len(X) < 64 else int(self.params["num_threads"])
+        return self._require().predict(X, raw_score=True, num_threads=threads)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probability of fraud per row: shape (n,)."""
         a, b = self.calibration
         return 1.0 / (1.0 + np.exp(-(a * self.raw(X) + b)))
+
+    def predict_one(self, row: np.ndarray) -> float:
+        """Calibrated probability of one feature row: shape (n_features,)."""
+        return float(self.predict(row.reshape(1, -1))[0])
 
     def explain(self, row: np.ndarray) -> tuple[float, np.ndarray]:
         """(calibrated probability, per-feature contributions to the raw log-odds) of one row.
@@ -95,7 +102,7 @@ class RiskModel:
         One ``pred_contrib`` call gives both: its last column is the bias, and the columns sum
         to the raw score (TreeSHAP values, Lundberg et al. 2020).
         """
-        contributions = self._require().predict(row.reshape(1, -1), pred_contrib=True)[0]
+        contributions = self._require().predict(row.reshape(1, -1), pred_contrib=True, num_threads=1)[0]
         a, b = self.calibration
         probability = 1.0 / (1.0 + math.exp(-(a * float(contributions.sum()) + b)))
         return probability, contributions[:-1]

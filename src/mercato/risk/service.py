@@ -1,8 +1,8 @@
 """One scoring request: features + model + rules -> score, decision and reasons.
 
-The request path is kept to plain Python and one LightGBM call: the feature row comes from
-the in-memory velocity state (no pandas), and a single ``pred_contrib`` prediction gives
-both the score (the contributions sum to the raw log-odds) and the top reasons. The scored
+The request path is kept to plain Python and LightGBM on one numpy row: the feature row comes
+from the in-memory velocity state (no pandas); a review or decline adds one ``pred_contrib``
+call for the top reasons (TreeSHAP contributions, which sum to the raw log-odds). The scored
 transaction is then recorded in the velocity state — an attempt counts even if declined,
 which is what exposes card testing. A ``review`` decision opens an item in the review queue.
 
@@ -54,15 +54,23 @@ class RiskService:
                 self.state.update(tx)
         return len(recent)
 
-    def score(self, tx: Transaction) -> dict:
+    def score(self, tx: Transaction, *, explain: bool = False) -> dict:
+        """Score, decide, give reasons; feature reasons for approvals only when ``explain``.
+
+        TreeSHAP contributions cost about five times the prediction itself, so they are computed
+        where someone will read them: for review and decline, or when asked.
+        """
         with self._lock:  # features and update must see one consistent state
             row = self.state.features(tx)
             self.state.update(tx)
-        score, contributions = self.model.explain(row)
+        score = self.model.predict_one(row)
         decision, fired = self.rules.decide(row, score)
-        top = np.argsort(-contributions)[:TOP_REASONS]
-        reasons = [{"kind": "feature", "feature": str(self._names[i]), "value": _plain(row[i]),
-                    "contribution": round(float(contributions[i]), 4)} for i in top if contributions[i] > 0]
+        reasons: list[dict] = []
+        if explain or decision != "approve":
+            score, contributions = self.model.explain(row)
+            top = np.argsort(-contributions)[:TOP_REASONS]
+            reasons = [{"kind": "feature", "feature": str(self._names[i]), "value": _plain(row[i]),
+                        "contribution": round(float(contributions[i]), 4)} for i in top if contributions[i] > 0]
         reasons += [{"kind": "rule", "rule": rule.name, "action": rule.action, "reason": rule.reason} for rule in fired]
         answer = {"transaction_id": tx.transaction_id, "score": round(score, 6), "decision": decision, "reasons": reasons}
         if decision == "review":

@@ -132,9 +132,12 @@ def risk_router(settings: Settings) -> APIRouter:
     router.holder = holder  # type: ignore[attr-defined]  # create_app closes it at shutdown
 
     @router.post("/score")
-    async def score(request: ScoreRequest) -> dict:
+    async def score(
+        request: ScoreRequest,
+        explain: Annotated[bool, Query(description="feature reasons for approvals too (review/decline always)")] = False,
+    ) -> dict:
         service = holder.current() or await run_in_threadpool(holder.load)
-        return service.score(request.transaction(time.time()))
+        return service.score(request.transaction(time.time()), explain=explain)
 
     @router.get("/reviews")
     async def list_reviews(

@@ -79,3 +79,12 @@ def test_prequential_trains_only_on_labels_known_before_each_block():
     assert set(report["metrics"]["per_pattern_recall_at_1pct_fpr"]) <= {"card_testing", "account_takeover", "fraud_ring",
                                                                         "friendly_fraud"}
     assert report["metrics"]["roc_auc"] > 0.8
+
+
+def test_predict_one_matches_the_batch_and_the_contributions():
+    X, y, _ = _data()
+    model = RiskModel(**SMALL).fit(X, y, ["a", "b", "c", "d"])
+    batch = model.predict(X[:100])  # 100 rows: the multi-threaded path
+    for i, row in enumerate(X[:20]):
+        assert model.predict_one(row) == pytest.approx(batch[i])
+        assert model.predict_one(row) == pytest.approx(model.explain(row)[0])
