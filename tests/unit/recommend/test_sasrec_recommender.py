@@ -1,5 +1,6 @@
 """The sequential transformer on tasks whose right answer is known in advance."""
 
+import copy
 import json
 import time
 
@@ -163,3 +164,19 @@ def test_similar_items_are_cosine_neighbours_of_the_learned_vectors():
     table = torch.nn.functional.normalize(model._net.item_table()[1:].detach(), dim=1)
     assert np.allclose(sims, (table @ table[3]).numpy(), atol=1e-5)
     assert sims.argmax() == 3 and np.isclose(sims[3], 1.0, atol=1e-5)
+
+
+def test_the_traced_one_sequence_path_scores_like_the_eager_batch_path():
+    data, _ = cycle_data(n_sequences=80)
+    model = SASRecRecommender(**FAST, max_epochs=3, valid_mode="none", max_len=8).fit(data)
+    assert model._scorer is not None  # traced once the weights are final
+    histories = [np.array([3]), np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), np.array([], dtype=np.int64)]
+    together = model.score_histories(histories)  # batched: the eager network
+    for row, history in enumerate(histories):
+        assert np.allclose(model.score_histories([history])[0], together[row], atol=1e-4)
+    clone = copy.deepcopy(model)  # what the online learner fine-tunes
+    assert clone._scorer is None and model._scorer is not None
+    assert np.allclose(clone.score_histories(histories), together)
+    clone.partial_fit(data)
+    assert clone._scorer is not None
+    assert np.allclose(clone.score_histories([histories[1]])[0], clone.score_histories(histories)[1], atol=1e-4)
