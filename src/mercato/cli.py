@@ -165,6 +165,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 # ---- parser -----------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    from mercato.assist import commands as assist_commands
     from mercato.evaluation.datasets import DATASETS
     from mercato.forecast import commands as forecast_commands
     from mercato.importers import FORMATS
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", default="var/demo", help="fresh folder for the demo's store and models")
     p.set_defaults(func=cmd_demo)
     forecast_commands.register(sub)
+    assist_commands.register(sub)
     risk_commands.register(sub)
     return parser
 

@@ -43,6 +43,30 @@ class Settings(BaseSettings):
     """Event types the served model learns from."""
     history_length: int = Field(default=50, ge=1, le=1000)
     """Latest item events per user the server scores a personalized request with."""
+    assist_embedding_model: str = "all-MiniLM-L6-v2"
+    """Sentence embedder of the assistant: the bundled all-MiniLM-L6-v2, a sentence-transformers folder, or "hashing"."""
+    assist_docs_dir: Path | None = None
+    """Folder of the shop's Markdown FAQ/policy pages the assistant answers from (default: the bundled examples)."""
+    assist_intents_path: Path | None = None
+    """YAML of the assistant's intents and example utterances (default: the bundled shop intents)."""
+    assist_reviews_path: Path | None = None
+    """Women's Clothing E-Commerce Reviews parquet for fit questions; unset or absent: no review snippets."""
+    assist_transcripts_path: Path = Path("var/assist/transcripts.db")
+    """SQLite file of the assistant's redacted transcripts and its human handoff queue."""
+    assist_cache_dir: Path = Path("var/assist/embeddings")
+    """Folder caching embeddings of training texts, so re-training does not re-embed them."""
+    assist_return_window_days: int = Field(default=30, ge=0)
+    """Days after the order date within which an order can be returned (keep it in line with the returns page)."""
+    assist_handoff_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    """A recognized intent below this probability hands the conversation to a person instead of answering."""
+    assist_llm_url: str | None = None
+    """Base URL of an OpenAI-compatible API (…/v1) that rewords answers; unset: template answers, no LLM."""
+    assist_llm_model: str = "default"
+    """Model name sent to the LLM endpoint."""
+    assist_llm_api_key: str | None = None
+    """Bearer token for the LLM endpoint, if it needs one."""
+    assist_llm_timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds to wait for the LLM before answering with the template."""
     risk_rules_file: Path | None = None
     """YAML/JSON rules file of POST /v1/risk/score (thresholds and rules); unset: the built-in rules."""
     risk_label_maturity_days: float = Field(default=60.0, gt=0)

@@ -36,7 +36,8 @@ def _embedder(args: argparse.Namespace, settings):
 
 
 def _params(args: argparse.Namespace) -> dict:
-    return {"C": args.C, "char_ngrams": not args.no_char_ngrams}
+    return {"C": args.C, "C_text": args.C_text, "text_features": not args.no_text_features,
+            "max_in_scope_drop": args.max_in_scope_drop}
 
 
 def cmd_train(args: argparse.Namespace, settings) -> int:
@@ -92,8 +93,11 @@ def register(sub) -> None:
     def model_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="datasets folder holding <dataset>/ (default: data_dir setting)")
         p.add_argument("--embedding-model", help="embedder (default: assist_embedding_model setting)")
-        p.add_argument("--C", type=float, default=10.0, help="inverse regularization of the logistic regression")
-        p.add_argument("--no-char-ngrams", action="store_true", help="embeddings only, without char n-gram TF-IDF features")
+        p.add_argument("--C", type=float, default=0.1, help="inverse regularization of the embedding regression")
+        p.add_argument("--C-text", type=float, default=10.0, help="inverse regularization of the n-gram TF-IDF regression")
+        p.add_argument("--no-text-features", action="store_true", help="embeddings only, without the n-gram TF-IDF regression")
+        p.add_argument("--max-in-scope-drop", type=float, default=0.01,
+                       help="in-scope accuracy (on validation) the out-of-scope threshold may cost")
         p.add_argument("--seed", type=int, default=0, help="seed of the bitext-support split and the classifier")
         p.add_argument("--threads", type=int, help="torch threads for embedding (default: torch's choice)")
         p.add_argument("--no-cache", action="store_true", help="embed again even when the embedding cache has the texts")

@@ -1,6 +1,6 @@
 """A small shop whose right answers are known, for the assistant's tests and latency benchmark.
 
-- ``NOW`` is the clock the tests pass to the assistant.
+- ``NOW`` is the clock the unit tests pass to the assistant; orders are dated relative to it.
 - Customer ``ana`` has order ``100045`` placed 10 days before NOW (returnable: 30-day window) and
   order ``100012`` placed 60 days before NOW (not returnable); customer ``ben`` has order ``200077``.
 - Items: ``D100`` a viscose wrap dress (``clothing_id`` 1078 in the reviews data), ``J200`` slim
@@ -26,9 +26,9 @@ ITEMS = [
 ]
 
 
-def events() -> list[dict]:
+def events(now: datetime = NOW) -> list[dict]:
     def purchase(n: int, user: str, order: str, item: str, days_ago: float, qty: int, amount: int) -> dict:
-        return {"event_id": f"assist-seed-{n}", "type": "purchase", "occurred_at": (NOW - timedelta(days=days_ago)).isoformat(),
+        return {"event_id": f"assist-seed-{n}", "type": "purchase", "occurred_at": (now - timedelta(days=days_ago)).isoformat(),
                 "user_id": user, "item_id": item, "quantity": qty, "amount_minor": amount, "currency": "EUR", "order_id": order}
 
     return [
@@ -39,12 +39,13 @@ def events() -> list[dict]:
     ]
 
 
-def seed_store(store_url: str) -> None:
+def seed_store(store_url: str, now: datetime = NOW) -> None:
+    """Items and orders, dated relative to ``now`` (a server test passes the wall clock it will answer with)."""
     from mercato.storage import open_store
 
     with open_store(store_url) as store:
         store.put_items(ITEMS)
-        result = store.ingest(events())
+        result = store.ingest(events(now))
         assert not result.errors, result.errors
 
 

@@ -127,4 +127,4 @@ def evaluate_dataset(name: str, data_dir: Path | None, embedder: Embedder, *, se
 
 
 def model_params(model: IntentClassifier) -> dict:
-    return {"C": model.C, "char_ngrams": model.char_ngrams, "char_weight": model.char_weight}
+    return model.params()

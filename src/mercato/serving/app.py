@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mercato import __version__
 from mercato.serving.admin_routes import health_router, models_router
+from mercato.serving.assist_routes import assist_router
 from mercato.serving.engine import Engine, open_engine
 from mercato.serving.errors import install_error_handlers
 from mercato.serving.forecast_routes import forecast_router
@@ -32,6 +33,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         if engine is not None:
             app.state.engine = engine
             yield
+            assist.holder.close()
             risk.holder.close()
             return
         opened = await run_in_threadpool(open_engine, settings)
@@ -39,6 +41,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         try:
             yield
         finally:
+            assist.holder.close()
             risk.holder.close()
             await run_in_threadpool(opened.close)
 
@@ -55,6 +58,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.include_router(models_router)
     app.include_router(health_router)
     app.include_router(forecast_router(settings.model_dir))
+    assist = assist_router(settings)
+    app.include_router(assist)
     risk = risk_router(settings)
     app.include_router(risk)
     return app

@@ -35,7 +35,7 @@ def embedder():
 @pytest.fixture(scope="module")
 def fitted(embedder):
     texts, labels = data()
-    return IntentClassifier(C=10.0).fit(texts, labels, embedder.encode(texts), embedding_model=embedder.model_id)
+    return IntentClassifier().fit(texts, labels, embedder.encode(texts), embedding_model=embedder.model_id)
 
 
 def predict(model, embedder, texts):
@@ -54,15 +54,19 @@ def test_threshold_comes_from_cross_validation_without_val(fitted):
 
 
 def test_choose_threshold_known_answer():
-    # In-scope rows are right with confidence 0.9 and 0.8; OOS rows reach 0.4 and 0.85.
-    confidence = np.array([0.9, 0.8, 0.4, 0.85])
-    predicted = np.array(["a", "b", "a", "b"])
-    labels = np.array(["a", "b", OOS, OOS])
-    threshold, info = choose_threshold(confidence, predicted, labels)
-    # 0.8 keeps both in-scope rows and rejects one OOS (score 0.75); 0.85 rejects both OOS but loses one in-scope
-    # row (score 0.75 too); the first best (lower) threshold wins.
-    assert threshold == pytest.approx(0.8)
-    assert info["val_in_scope_accuracy"] == 1.0 and info["val_oos_recall"] == 0.5
+    # Ten in-scope rows, right with confidences 0.50..0.95; one wrong at 0.3; OOS rows reach 0.4 and 0.6.
+    confidence = np.array([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.3, 0.4, 0.6])
+    predicted = np.array(["a"] * 10 + ["b", "a", "a"])
+    labels = np.array(["a"] * 10 + ["a", OOS, OOS])
+    # Unthresholded in-scope accuracy is 10/11. Allowing a drop of 1/11 (one answerable row lost) buys the
+    # threshold 0.55: the 0.5 row is rejected, and so is the OOS row at 0.4 (recall 1/2).
+    threshold, info = choose_threshold(confidence, predicted, labels, max_in_scope_drop=1 / 11)
+    assert threshold == pytest.approx(0.55)
+    assert info["val_in_scope_accuracy"] == pytest.approx(9 / 11) and info["val_oos_recall"] == 0.5
+    # No drop allowed: only thresholds up to the wrong row's 0.3 and the 0.5 row keep 10/11; the largest is 0.5.
+    threshold, info = choose_threshold(confidence, predicted, labels, max_in_scope_drop=0.0)
+    assert threshold == pytest.approx(0.5) and info["val_oos_recall"] == 0.5
+    assert choose_threshold(confidence, predicted, np.array(["a"] * 13)) == (0.0, {"calibrated": False})
 
 
 def test_validation_data_sets_the_threshold(embedder):
@@ -80,6 +84,7 @@ def test_save_load_gives_identical_answers_and_refuses_tampering(fitted, embedde
     probe = ["is it sunny", "play a song", "what is love", "timer please"]
     vectors = embedder.encode(probe)
     np.testing.assert_allclose(loaded.predict_proba(probe, vectors), fitted.predict_proba(probe, vectors), rtol=1e-5)
+    assert loaded.params() == fitted.params()
     assert loaded.threshold_ == fitted.threshold_
     config = json.loads((tmp_path / "m" / "intents.json").read_text())
     config["digest"] = "0" * 64
@@ -99,12 +104,19 @@ def test_errors_say_what_to_do(embedder):
         IntentClassifier().fit(["a", "b"], ["x", "y"], embedder.encode(["a"]))
 
 
+def test_embeddings_only_model(embedder):
+    texts, labels = data()
+    model = IntentClassifier(text_features=False).fit(texts, labels, embedder.encode(texts))
+    assert "text_coef" not in model.state_ and model.predict(["play some jazz"], embedder.encode(["play some jazz"]))[0].top_intent == "music"
+
+
 def test_same_seed_same_model(embedder):
     texts, labels = data()
     vectors = embedder.encode(texts)
     a = IntentClassifier(seed=3).fit(texts, labels, vectors)
     b = IntentClassifier(seed=3).fit(texts, labels, vectors)
-    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.state_["coef"], b.state_["coef"])
+    np.testing.assert_array_equal(a.state_["text_coef"], b.state_["text_coef"])
     assert a.threshold_ == b.threshold_
 
 
