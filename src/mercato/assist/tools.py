@@ -45,27 +45,31 @@ class Order:
 
 
 def _orders_of(history: pd.DataFrame) -> dict[str, Order]:
-    rows = history[history["order_id"].notna()]
-    orders = {}
-    for order_id, group in rows.groupby("order_id", sort=False):
-        bought = group[group["type"] == "purchase"]
-        if bought.empty:
+    """The user's orders from their purchase/return events (oldest first). Plain Python over the rows:
+    one customer has few events, and a pandas group-by costs more than the whole chat turn's budget."""
+    grouped: dict[str, dict] = {}
+    for row in history.itertuples(index=False):
+        if row.order_id is None or (isinstance(row.order_id, float) and pd.isna(row.order_id)):
             continue
-        returned = group[group["type"] == "return"]
-        lines = [(str(i), int(q) if pd.notna(q) else 1) for i, q in zip(bought["item_id"], bought["quantity"], strict=True)]
-        amounts = bought["amount_minor"].dropna()
-        # The latest event carrying a status (a shop's fulfilment feed) wins; else what the events show.
-        statuses = [a.get("status") for a in group["attrs"] if isinstance(a, dict) and a.get("status")]
-        status = statuses[-1] if statuses else ("returned" if not returned.empty else "placed")
-        orders[str(order_id)] = Order(
-            order_id=str(order_id),
-            placed_at=bought["occurred_at"].min().to_pydatetime(),
-            lines=lines,
-            total_minor=int(amounts.sum()) if len(amounts) else None,
-            currency=next((c for c in bought["currency"] if c), None),
-            returned_items=[str(i) for i in returned["item_id"]],
-            status=str(status),
-        )
+        order = grouped.setdefault(str(row.order_id), {"bought": [], "returned": [], "statuses": [], "placed_at": None,
+                                                       "amounts": [], "currency": None})
+        if isinstance(row.attrs, dict) and row.attrs.get("status"):
+            order["statuses"].append(str(row.attrs["status"]))  # a shop's fulfilment feed: the latest wins
+        if row.type == "purchase":
+            order["bought"].append((str(row.item_id), 1 if pd.isna(row.quantity) else int(row.quantity)))
+            order["placed_at"] = order["placed_at"] or row.occurred_at.to_pydatetime()
+            if not pd.isna(row.amount_minor):
+                order["amounts"].append(int(row.amount_minor))
+            order["currency"] = order["currency"] or row.currency
+        elif row.type == "return":
+            order["returned"].append(str(row.item_id))
+    orders = {}
+    for order_id, o in grouped.items():
+        if not o["bought"]:
+            continue
+        status = o["statuses"][-1] if o["statuses"] else ("returned" if o["returned"] else "placed")
+        orders[order_id] = Order(order_id, o["placed_at"], o["bought"], sum(o["amounts"]) if o["amounts"] else None,
+                                 o["currency"], o["returned"], status)
     return orders
 
 

@@ -57,6 +57,9 @@ class TranscriptStore:
         try:
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a turn survives a crash of the process (not a power cut) and costs no fsync on
+            # the chat path; a chat log can afford that, a payment ledger could not.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise Unavailable(f"transcript database {path}: {exc}") from None
