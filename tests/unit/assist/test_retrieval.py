@@ -67,3 +67,13 @@ def test_bundled_docs_cover_the_shop_topics(tmp_path):
     assert {"returns.md", "shipping.md", "payment.md", "sizing.md", "account.md", "contact.md"} <= sources
     with pytest.raises(NotFound, match="assist_docs_dir"):
         load_docs(tmp_path / "missing")
+
+
+def test_assist_imports_no_other_capability():
+    import subprocess
+    import sys
+
+    code = ("import sys, mercato.assist.runtime, mercato.assist.commands, mercato.assist.testing; "
+            "print(sorted(m for m in sys.modules if m.startswith(('mercato.recommend', 'mercato.risk', 'mercato.forecast'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

@@ -115,3 +115,25 @@ def test_bad_input_names_the_field(assistant, session, message, user, field):
     with pytest.raises(InvalidInput) as caught:
         assistant.chat(session, message, user)
     assert caught.value.field == field
+
+
+class RecordingLLM:
+    def __init__(self, reply):
+        self.reply, self.calls = reply, []
+
+    def write(self, message, draft, context):
+        self.calls.append((message, draft, context))
+        return self.reply
+
+
+def test_llm_rewords_grounded_answers_only_and_keeps_their_sources(assistant):
+    template = assistant.chat("l0", "how long does standard delivery take")
+    assistant.llm = RecordingLLM("Standard delivery: 3 to 5 business days.")
+    reworded = assistant.chat("l1", "how long does standard delivery take")
+    assert reworded.answer == "Standard delivery: 3 to 5 business days." and reworded.sources == template.sources
+    draft_context = assistant.llm.calls[0][2]
+    assert any(line.startswith("[shipping.md#") for line in draft_context)
+    assistant.chat("l2", "tell me a joke")  # out of scope: nothing to ground an LLM answer on
+    assert len(assistant.llm.calls) == 1
+    assistant.llm = RecordingLLM(None)  # endpoint down: the template answer stands
+    assert assistant.chat("l3", "how long does standard delivery take").answer == template.answer
