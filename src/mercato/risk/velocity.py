@@ -15,21 +15,27 @@ are inserted in time order, so aggregates do not depend on the order of arrival.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+import struct
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 
 
-class _History:
-    """One key's events inside the longest window, sorted by time."""
+# One key's events inside the longest window, sorted by time, as three packed buffers: times
+# and amounts (float64) and the related value's 64-bit ``hash`` (int64), 8 bytes per event each.
+# Bytearrays hold no references, so the garbage collector does not track them (nor the tuple
+# holding them): with lists, or even array.array, its full collections scanned every key of the
+# state and stalled the server for tens to hundreds of milliseconds. A distinct count by hash is
+# off only when two of one key's values collide, which at 2^-64 per pair does not happen.
+_Entry = tuple[bytearray, bytearray, bytearray]
+_F64 = struct.Struct("d")
+_I64 = struct.Struct("q")
+_W = 8  # bytes per packed value
 
-    __slots__ = ("times", "amounts", "values", "last_seen")
 
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.amounts: list[float] = []
-        self.values: list[Hashable] = []  # the related entity (e.g. the card a user paid with)
-        self.last_seen = float("-inf")
+def _column(buffer: bytearray, fmt: str, lo: int, hi: int) -> list:
+    with memoryview(buffer) as raw, raw.cast(fmt) as view:
+        return view[lo:hi].tolist()
 
 
 class SlidingWindows:
@@ -46,7 +52,7 @@ class SlidingWindows:
         self.windows_s = tuple(float(w) for w in windows_s)
         self.horizon_s = max(self.windows_s)
         self.max_events_per_key = max_events_per_key
-        self._keys: OrderedDict[Hashable, _History] = OrderedDict()  # least recently touched first
+        self._keys: OrderedDict[Hashable, _Entry] = OrderedDict()  # least recently touched first
         self._clock = float("-inf")
 
     def __len__(self) -> int:
@@ -54,30 +60,36 @@ class SlidingWindows:
 
     def add(self, key: Hashable, t: float, amount: float = 0.0, value: Hashable = None) -> None:
         """Record one event of ``key`` at time ``t``."""
-        history = self._keys.get(key)
-        if history is None:
-            history = self._keys[key] = _History()
+        entry = self._keys.get(key)
+        if entry is None:
+            entry = self._keys[key] = (bytearray(), bytearray(), bytearray())
         else:
             self._keys.move_to_end(key)
-        if t >= (history.times[-1] if history.times else float("-inf")):
-            history.times.append(t)
-            history.amounts.append(amount)
-            history.values.append(value)
-        else:  # late arrival: keep the lists in time order
-            i = bisect_right(history.times, t)
-            history.times.insert(i, t)
-            history.amounts.insert(i, amount)
-            history.values.insert(i, value)
-        history.last_seen = max(history.last_seen, t)
+        times, amounts, values = entry
+        if not times or t >= _F64.unpack_from(times, len(times) - _W)[0]:
+            times += _F64.pack(t)
+            amounts += _F64.pack(amount)
+            values += _I64.pack(hash(value))
+        else:  # late arrival: keep the buffers in time order
+            at = self._bisect(times, t, right=True) * _W
+            times[at:at] = _F64.pack(t)
+            amounts[at:at] = _F64.pack(amount)
+            values[at:at] = _I64.pack(hash(value))
         self._clock = max(self._clock, t)
-        self._trim(history, self._clock)
+        self._trim(entry, self._clock)
         self.expire(self._clock)
 
-    def _trim(self, history: _History, now: float) -> None:
-        drop = bisect_right(history.times, now - self.horizon_s)
-        drop = max(drop, len(history.times) - self.max_events_per_key)
+    @staticmethod
+    def _bisect(times: bytearray, t: float, *, right: bool) -> int:
+        with memoryview(times) as raw, raw.cast("d") as view:
+            return bisect_right(view, t) if right else bisect_left(view, t)
+
+    def _trim(self, entry: _Entry, now: float) -> None:
+        times, amounts, values = entry
+        drop = self._bisect(times, now - self.horizon_s, right=True)
+        drop = max(drop, len(times) // _W - self.max_events_per_key)
         if drop > 0:
-            del history.times[:drop], history.amounts[:drop], history.values[:drop]
+            del times[: drop * _W], amounts[: drop * _W], values[: drop * _W]
 
     def expire(self, now: float) -> int:
         """Drop keys not seen within the longest window before ``now``; returns how many."""
@@ -85,45 +97,46 @@ class SlidingWindows:
         dropped = 0
         # Keys are ordered by last touch, so in a time-ordered stream the stale ones lead.
         while self._keys:
-            key, history = next(iter(self._keys.items()))
-            if history.last_seen > cutoff:
+            key, (times, _, _) = next(iter(self._keys.items()))
+            if times and _F64.unpack_from(times, len(times) - _W)[0] > cutoff:
                 break
             del self._keys[key]
             dropped += 1
         return dropped
 
-    def _span(self, key: Hashable, now: float, window_s: float) -> tuple[_History | None, int, int]:
-        history = self._keys.get(key)
-        if history is None:
+    def _span(self, key: Hashable, now: float, window_s: float) -> tuple[_Entry | None, int, int]:
+        entry = self._keys.get(key)
+        if entry is None:
             return None, 0, 0
         # Events strictly before now (point in time) and strictly after now - window.
-        return history, bisect_right(history.times, now - window_s), bisect_left(history.times, now)
+        with memoryview(entry[0]) as raw, raw.cast("d") as times:
+            return entry, bisect_right(times, now - window_s), bisect_left(times, now)
 
     def count(self, key: Hashable, now: float, window_s: float) -> int:
         _, lo, hi = self._span(key, now, window_s)
         return max(0, hi - lo)
 
     def total(self, key: Hashable, now: float, window_s: float) -> float:
-        history, lo, hi = self._span(key, now, window_s)
-        return float(sum(history.amounts[lo:hi])) if history is not None and hi > lo else 0.0
+        entry, lo, hi = self._span(key, now, window_s)
+        return float(sum(_column(entry[1], "d", lo, hi))) if entry is not None and hi > lo else 0.0
 
     def distinct(self, key: Hashable, now: float, window_s: float) -> int:
-        history, lo, hi = self._span(key, now, window_s)
-        return len(set(history.values[lo:hi])) if history is not None and hi > lo else 0
+        entry, lo, hi = self._span(key, now, window_s)
+        return len(set(_column(entry[2], "q", lo, hi))) if entry is not None and hi > lo else 0
 
     def seen_value(self, key: Hashable, value: Hashable, now: float) -> bool:
         """Whether ``key`` had an event with ``value`` within the longest window before ``now``."""
-        history, lo, hi = self._span(key, now, self.horizon_s)
-        return history is not None and value in history.values[lo:hi]
+        entry, lo, hi = self._span(key, now, self.horizon_s)
+        return entry is not None and hi > lo and hash(value) in _column(entry[2], "q", lo, hi)
 
     def last_before(self, key: Hashable, now: float) -> float | None:
         """Time of the latest event of ``key`` strictly before ``now`` (within the longest window)."""
-        history, lo, hi = self._span(key, now, self.horizon_s)
-        return history.times[hi - 1] if history is not None and hi > lo else None
+        entry, lo, hi = self._span(key, now, self.horizon_s)
+        return _F64.unpack_from(entry[0], (hi - 1) * _W)[0] if entry is not None and hi > lo else None
 
     def amounts_before(self, key: Hashable, now: float) -> list[float]:
-        history, lo, hi = self._span(key, now, self.horizon_s)
-        return history.amounts[lo:hi] if history is not None else []
+        entry, lo, hi = self._span(key, now, self.horizon_s)
+        return _column(entry[1], "d", lo, hi) if entry is not None and hi > lo else []
 
 
 class ReferenceWindows:

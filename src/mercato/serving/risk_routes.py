@@ -9,6 +9,7 @@ is a fraction of a millisecond of CPU, less than a hop to the thread pool would 
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -107,7 +108,12 @@ class RiskHolder:
             else:
                 self._warm(service)
             self._loaded = (mtime, service)
-            return service
+        # Move what start-up created (modules, the model) out of the collector's reach: a full
+        # collection over it paused scoring for tens of milliseconds; the velocity state itself
+        # is made of untracked buffers (mercato.risk.velocity).
+        gc.collect()
+        gc.freeze()
+        return service
 
     def _warm(self, service: RiskService) -> None:
         from mercato.risk.labels import transactions_from_events
