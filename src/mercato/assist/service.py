@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 MAX_ID_CHARS = 200
-# Intents answered from the help pages, with the topic the retrieval is steered to.
-DOC_INTENTS = {"shipping", "payment", "change_address", "cancel_order", "return_request", "product_info", "fit_and_size"}
 RETURN_TAIL = "Tell me your order number and I will check whether it can still be returned."
 
 
@@ -50,7 +48,6 @@ class ChatAnswer:
     handoff_reason: str | None = None
     handoff_id: int | None = None
     tool: dict | None = None
-    timings_ms: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
