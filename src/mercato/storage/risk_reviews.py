@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mercato.errors import Conflict, InvalidInput, NotFound, Unavailable
+from mercato.storage.side_sqlite import open_side_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS risk_reviews (
@@ -45,18 +46,8 @@ class ReviewStore:
     """Open reviews and their outcomes; ``path`` is a file or ``:memory:``."""
 
     def __init__(self, path: str | Path) -> None:
-        text = str(path)
-        if text != ":memory:":
-            Path(text).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
-            self._conn = sqlite3.connect(text, check_same_thread=False, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a commit survives a process crash without an fsync per review.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise Unavailable(f"review store {text} cannot be opened: {exc}") from None
+        self._conn = open_side_database(str(path), _SCHEMA, "review store")
 
     @contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mercato.errors import InvalidInput, NotFound, Unavailable
+from mercato.storage.side_sqlite import open_side_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assist_turns (
@@ -52,17 +53,7 @@ class TranscriptStore:
     def __init__(self, url: str | Path) -> None:
         text = str(url)
         path = text.removeprefix("sqlite:///") if text.startswith("sqlite:///") else text
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a turn survives a crash of the process (not a power cut) and costs no fsync on
-            # the chat path; a chat log can afford that, a payment ledger could not.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise Unavailable(f"transcript database {path}: {exc}") from None
+        self._conn = open_side_database(path, _SCHEMA, "transcript database")
         self._lock = threading.Lock()
 
     def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
