@@ -141,6 +141,7 @@ class SASRecRecommender(Recommender):
         lengths = (inputs > 0).sum(1)  # (N,)
         best_ndcg, best_state, stale = -1.0, None, 0
         started = time.perf_counter()
+        marks: list[float] = []  # elapsed seconds at the end of each epoch's training pass
         self._scorer = None
         for epoch in range(1, p["max_epochs"] + 1):
             net.train()
@@ -162,9 +163,13 @@ class SASRecRecommender(Recommender):
             if p["max_minutes"] is not None:
                 # Fit the cosine decay into the time budget: the learning rate should reach its
                 # low end when time runs out, not 200 epochs later. Re-estimated every epoch from
-                # the mean epoch time (validation included), since the first epoch is often slower.
+                # the last three epochs' time (validation included): the first epoch is often
+                # slower, and on a shared machine the pace changes when other jobs come and go.
+                marks.append(elapsed)
+                recent = marks[-4:]
+                per_epoch = (recent[-1] - recent[0]) / (len(recent) - 1) if len(recent) > 1 else elapsed
                 left_s = 60 * p["max_minutes"] - elapsed
-                affordable = epoch + max(1, int(left_s / (elapsed / epoch)))
+                affordable = epoch + max(1, int(left_s / max(per_epoch, 1e-9)))
                 horizon["steps"] = steps_per_epoch * min(p["max_epochs"], affordable)
             over_budget = p["max_minutes"] is not None and elapsed > 60 * p["max_minutes"]
             last = epoch == p["max_epochs"] or over_budget
