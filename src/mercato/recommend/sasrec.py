@@ -33,6 +33,7 @@ from mercato.recommend.sasrec_data import (
 from mercato.recommend.sasrec_net import SASRecNet, trace_single_sequence_scorer
 
 log = logging.getLogger("mercato.train")
+SHORT_WIDTH = 16  # items: the shorter of the two traced serving graphs
 
 VALID_MODES = ("last_item", "tail", "none")
 LOSSES = ("ce", "sampled")
@@ -80,8 +81,8 @@ class SASRecRecommender(Recommender):
         # Item vectors for inference, computed once per weight change (with side features they
         # cost an EmbeddingBag pass over the whole catalog); None after any update.
         self._table: torch.Tensor | None = None
-        self._unit_table: torch.Tensor | None = None
-        self._scorer: torch.jit.ScriptModule | None = None  # traced one-sequence path, see _prepare_serving
+        self._unit_np: np.ndarray | None = None
+        self._scorer: list[tuple[int, torch.jit.ScriptModule]] | None = None  # (width, traced graph), see _prepare_serving
 
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -300,9 +301,10 @@ class SASRecRecommender(Recommender):
         if net.training:  # only after a training epoch: eval() walks every module, ~1 ms a call
             net.eval()
         table = self._inference_table()
-        if len(histories) == 1 and self._scorer is not None:  # a live request: the traced graph
-            tokens = torch.from_numpy(left_pad(histories, self.params["max_len"], full_width=True))  # (1, max_len)
-            scores = self._scorer(tokens).float().numpy()
+        if len(histories) == 1 and self._scorer is not None:  # a live request: a traced graph
+            width, graph = next((w, g) for w, g in self._scorer if w >= min(len(histories[0]), self.params["max_len"]))
+            tokens = torch.from_numpy(left_pad(histories, width, full_width=True))  # (1, width)
+            scores = graph(tokens).float().numpy()
         else:
             tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(table.device)  # (B, T)
             states = net(tokens, table)[:, -1]  # (B, D): the state after the newest item
@@ -318,7 +320,8 @@ class SASRecRecommender(Recommender):
         of a transformer pass per item, which is what reasons and /similar need per request."""
         self._check_fitted()
         self._inference_table()
-        return (self._unit_table @ self._unit_table[item]).float().cpu().numpy()
+        unit = self._unit_np  # NumPy's matrix-vector product: no torch dispatch for a 50 µs product
+        return unit @ unit[item]
 
     def _prepare_serving(self) -> None:
         """Once the weights are final (fitted, fine-tuned, loaded): trace the one-sequence scorer
@@ -328,7 +331,10 @@ class SASRecRecommender(Recommender):
         if net is None or next(net.parameters()).device.type != "cpu":
             return
         net.eval()
-        self._scorer = trace_single_sequence_scorer(net, self._inference_table())
+        # Two widths: a short history (the usual live request) need not pay for max_len positions.
+        widths = sorted({min(SHORT_WIDTH, net.max_len), net.max_len})
+        table = self._inference_table()
+        self._scorer = [(w, trace_single_sequence_scorer(net, table, width=w)) for w in widths]
 
     def __deepcopy__(self, memo: dict) -> SASRecRecommender:
         # The online learner fine-tunes a deep copy; a frozen TorchScript graph cannot be
@@ -342,7 +348,7 @@ class SASRecRecommender(Recommender):
         if self._table is None:
             with torch.inference_mode():
                 self._table = self._net.item_table().detach()
-                self._unit_table = F.normalize(self._table[1:], dim=1)  # (n_items, D) for cosine
+                self._unit_np = F.normalize(self._table[1:], dim=1).float().cpu().numpy()  # (n_items, D) for cosine
         return self._table
 
     # ---- persistence --------------------------------------------------------------------

@@ -168,9 +168,10 @@ def test_similar_items_are_cosine_neighbours_of_the_learned_vectors():
 
 def test_the_traced_one_sequence_path_scores_like_the_eager_batch_path():
     data, _ = cycle_data(n_sequences=80)
-    model = SASRecRecommender(**FAST, max_epochs=3, valid_mode="none", max_len=8).fit(data)
-    assert model._scorer is not None  # traced once the weights are final
-    histories = [np.array([3]), np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), np.array([], dtype=np.int64)]
+    model = SASRecRecommender(**FAST, max_epochs=3, valid_mode="none", max_len=24).fit(data)
+    assert [width for width, _ in model._scorer] == [16, 24]  # traced once the weights are final
+    long = np.arange(30) % N_ITEMS  # longer than max_len: the newest 24 count
+    histories = [np.array([3]), np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), np.array([], dtype=np.int64), long[:20], long]
     together = model.score_histories(histories)  # batched: the eager network
     for row, history in enumerate(histories):
         assert np.allclose(model.score_histories([history])[0], together[row], atol=1e-4)
