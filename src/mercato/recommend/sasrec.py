@@ -244,6 +244,11 @@ class SASRecRecommender(Recommender):
             # other jobs share the CPU (OpenMP threads spin-wait for each other), e.g. a server
             # scoring one small request at a time beside its HTTP loop.
             torch.set_num_threads(self.params["threads"])
+            try:
+                # TorchScript graphs may also hand work to the inter-op pool: same limit.
+                torch.set_num_interop_threads(self.params["threads"])
+            except RuntimeError:  # settable once, before the process's first parallel work
+                pass
 
     def _build_net(self, n_items: int, n_attributes: int) -> SASRecNet:
         p = self.params
