@@ -148,8 +148,6 @@ def _parse_value(name: str, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
             raise ValueError("must be a string")
         return str(raw)
-    if name == "occurred_at":
-        return _parse_timestamp(raw)
     if name in _INT_FIELDS:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise ValueError("must be an integer")
