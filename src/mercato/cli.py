@@ -126,6 +126,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.serve_host
     port = args.port if args.port is not None else settings.serve_port
     progress(f"mercato serving on http://{host}:{port} (API docs at /docs; store {settings.store_url})")
+    # Requests are answered one at a time on the event loop, and their matrix products are small
+    # (one history against the catalog). A multi-threaded BLAS gains nothing there, and its
+    # spinning worker threads fight the request loop for the cores: on 2 busy cores one 50 µs
+    # product took 5 ms at p99. Batch work inside the server (refits, fine-tuning) runs in torch
+    # or sets its own limits.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, "blas")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level, access_log=False)
     return 0
 
