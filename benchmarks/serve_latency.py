@@ -80,6 +80,7 @@ def main() -> None:
         "runs": args.runs, "server_ready_s": round(ready_s, 1), "summary": summary,
         "max_rate_with_p99_under_50ms": max(within) if within else None,
         "runs_raw": {str(rate): results for rate, results in by_rate.items()}, "machine": machine(),
+        "command": "python benchmarks/serve_latency.py " + " ".join(sys.argv[1:]),
     }
     RESULTS.mkdir(exist_ok=True)
     report["model_params"] = json.loads(args.model_params)
