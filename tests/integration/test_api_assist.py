@@ -121,6 +121,40 @@ def test_handoff_on_request_with_summary(client, setup):
         queue.close()
 
 
+def test_an_agent_works_the_handoff_queue(client):
+    answer = chat(client, "I need to speak to a human agent please, call me at +1 415 555 0100", "queue", "ben")
+    assert answer["handoff"]
+    handoff_id = answer["handoff_id"]
+    pending = client.get("/v1/assist/handoffs").json()
+    assert handoff_id in [h["handoff_id"] for h in pending]
+    opened = client.get(f"/v1/assist/handoffs/{handoff_id}").json()
+    assert opened["session_id"] == "queue" and opened["status"] == "pending" and opened["user_id"] == "ben"
+    assert len(opened["turns"]) == 1 and "555 0100" not in opened["turns"][0]["message"]  # redacted
+    claimed = client.post(f"/v1/assist/handoffs/{handoff_id}", json={"status": "claimed"})
+    assert claimed.status_code == 200 and claimed.json()["status"] == "claimed"
+    assert handoff_id not in [h["handoff_id"] for h in client.get("/v1/assist/handoffs").json()]
+    assert handoff_id in [h["handoff_id"] for h in client.get("/v1/assist/handoffs?status=claimed").json()]
+    assert client.post(f"/v1/assist/handoffs/{handoff_id}", json={"status": "closed"}).json()["status"] == "closed"
+    reopened = client.post(f"/v1/assist/handoffs/{handoff_id}", json={"status": "pending"})
+    assert reopened.status_code == 409 and "closed" in reopened.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "field"), [
+    ("get", "/v1/assist/handoffs?status=lost", None, 422, "status"),
+    ("get", "/v1/assist/handoffs?limit=0", None, 422, "limit"),
+    ("get", "/v1/assist/handoffs/0", None, 422, "handoff_id"),
+    ("get", "/v1/assist/handoffs/99999", None, 404, None),
+    ("post", "/v1/assist/handoffs/99999", {"status": "closed"}, 404, None),
+    ("post", "/v1/assist/handoffs/1", {"status": "done"}, 422, "status"),
+    ("post", "/v1/assist/handoffs/1", {"status": "closed", "extra": 1}, 422, "extra"),
+])
+def test_handoff_queue_bad_requests(client, method, path, body, status, field):
+    response = client.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    if field:
+        assert field in response.json()["error"]["field"]
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"message": "hi"}, "session_id"),
     ({"session_id": "s"}, "message"),

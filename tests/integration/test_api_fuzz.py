@@ -82,3 +82,12 @@ def test_session_bodies(client, body):
 def test_model_paths(client, version):
     check(client.get(f"/v1/models/{quote(version, safe='')}"))
     check(client.post(f"/v1/models/{quote(version, safe='')}/promote"))
+
+
+@FUZZ
+@given(handoff=st.text(max_size=8) | st.integers(-5, 50).map(str) | st.sampled_from([str(2**63 - 1), str(2**63), str(2**70)]),
+       body=json_values, status=query_values)
+def test_handoff_queue(client, handoff, body, status):
+    check(client.get("/v1/assist/handoffs", params={"status": status, "limit": status}))
+    check(client.get(f"/v1/assist/handoffs/{quote(handoff, safe='')}"))
+    check(client.post(f"/v1/assist/handoffs/{quote(handoff, safe='')}", json=body))

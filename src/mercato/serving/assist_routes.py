@@ -1,18 +1,21 @@
-"""``POST /v1/assist/chat``: one turn of the customer-service assistant.
+"""``POST /v1/assist/chat``: one turn of the customer-service assistant; and the human handoff
+queue: ``GET /v1/assist/handoffs``, ``GET`` and ``POST /v1/assist/handoffs/{id}``.
 
 The assistant (intent model, embedder, docs, catalog) is opened on the first request, not at
 start-up, so a server without a trained assistant still serves everything else; until
 ``mercato assist train`` has run, the endpoint answers 404 naming that command. Bad input is
-422 naming the field, through the common error mapping.
+422 naming the field, through the common error mapping. The handoff queue reads the transcript
+file on its own connection, so agents can work the queue whether or not the assistant is loaded.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from mercato.settings import Settings
@@ -43,6 +46,30 @@ class ChatResponse(BaseModel):
     tool: dict | None = None
 
 
+# SQLite integers are 64-bit: a larger id is a 422, not an overflow deep in the driver.
+HandoffId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+
+
+class Handoff(BaseModel):
+    handoff_id: int
+    session_id: str
+    user_id: str | None
+    at: str
+    reason: str = Field(description="requested | low_confidence | repeated_out_of_scope")
+    summary: str = Field(description="for the agent: the customer, the intents so far, what was asked (redacted)")
+    status: Literal["pending", "claimed", "closed"]
+
+
+class HandoffWithTurns(Handoff):
+    turns: list[dict] = Field(description="the conversation so far, oldest first, redacted")
+
+
+class HandoffUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["pending", "claimed", "closed"] = Field(
+        description="claimed: an agent took it; pending: released back to the queue; closed: done (final)")
+
+
 class AssistantHolder:
     """Opens the assistant once, on first use; a failed open is retried on the next request."""
 
@@ -50,6 +77,7 @@ class AssistantHolder:
         self.settings = settings
         self._lock = threading.Lock()
         self._assistant = None
+        self._queue = None
 
     def get(self):
         from mercato.assist.runtime import open_assistant
@@ -59,11 +87,23 @@ class AssistantHolder:
                 self._assistant = open_assistant(self.settings)
             return self._assistant
 
+    def queue(self):
+        """The transcript store, for the handoff queue."""
+        from mercato.storage.transcripts import TranscriptStore
+
+        with self._lock:
+            if self._queue is None:
+                self._queue = TranscriptStore(self.settings.assist_transcripts_path)
+            return self._queue
+
     def close(self) -> None:
         with self._lock:
             if self._assistant is not None:
                 self._assistant.close()
                 self._assistant = None
+            if self._queue is not None:
+                self._queue.close()
+                self._queue = None
 
 
 def assist_router(settings: Settings) -> APIRouter:
@@ -77,5 +117,28 @@ def assist_router(settings: Settings) -> APIRouter:
             return holder.get().chat(request.session_id, request.message, request.user_id).to_dict()
 
         return await run_in_threadpool(answer)
+
+    @router.get("/handoffs", response_model=list[Handoff])
+    async def list_handoffs(
+        status: Annotated[Literal["pending", "claimed", "closed", "all"], Query()] = "pending",
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> list[dict]:
+        """The human queue, oldest first: conversations the assistant handed over."""
+        return await run_in_threadpool(lambda: holder.queue().handoffs(None if status == "all" else status, limit=limit))
+
+    @router.get("/handoffs/{handoff_id}", response_model=HandoffWithTurns)
+    async def get_handoff(handoff_id: HandoffId) -> dict:
+        """One handoff with its conversation, for the agent who takes it."""
+        def read() -> dict:
+            queue = holder.queue()
+            handoff = queue.handoff(handoff_id)
+            return {**handoff, "turns": queue.turns(handoff["session_id"])}
+
+        return await run_in_threadpool(read)
+
+    @router.post("/handoffs/{handoff_id}", response_model=Handoff)
+    async def update_handoff(handoff_id: HandoffId, update: HandoffUpdate) -> dict:
+        """Claim, release or close a handoff; 409 if it is closed already (or moved meanwhile)."""
+        return await run_in_threadpool(lambda: holder.queue().set_handoff_status(handoff_id, update.status))
 
     return router

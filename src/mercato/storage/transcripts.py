@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mercato.errors import InvalidInput, NotFound, Unavailable
+from mercato.errors import Conflict, InvalidInput, NotFound, Unavailable
 from mercato.storage.side_sqlite import open_side_database
 
 _SCHEMA = """
@@ -45,6 +45,8 @@ CREATE INDEX IF NOT EXISTS assist_handoffs_status ON assist_handoffs (status, ha
 """
 
 HANDOFF_STATUSES = ("pending", "claimed", "closed")
+_NEXT_STATUS = {"pending": ("claimed", "closed"), "claimed": ("pending", "closed"), "closed": ()}
+_HANDOFF_KEYS = ("handoff_id", "session_id", "user_id", "at", "reason", "summary", "status")
 
 
 class TranscriptStore:
@@ -95,21 +97,42 @@ class TranscriptStore:
             )
             return int(cursor.lastrowid)
 
-    def handoffs(self, status: str | None = "pending") -> list[dict]:
+    def handoffs(self, status: str | None = "pending", *, limit: int | None = None) -> list[dict]:
+        """Handoffs in queue order (oldest first); ``status=None`` lists all of them."""
         if status is not None and status not in HANDOFF_STATUSES:
             raise InvalidInput(f"handoff status must be one of {list(HANDOFF_STATUSES)}", field="status")
         where, params = ("WHERE status = ?", (status,)) if status else ("", ())
-        rows = self._run(f"SELECT handoff_id, session_id, user_id, at, reason, summary, status FROM assist_handoffs {where} ORDER BY handoff_id", params)
-        keys = ("handoff_id", "session_id", "user_id", "at", "reason", "summary", "status")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        rows = self._run(f"SELECT {', '.join(_HANDOFF_KEYS)} FROM assist_handoffs {where} ORDER BY handoff_id LIMIT ?",
+                         (*params, -1 if limit is None else int(limit)))
+        return [dict(zip(_HANDOFF_KEYS, row, strict=True)) for row in rows]
 
-    def set_handoff_status(self, handoff_id: int, status: str) -> None:
+    def handoff(self, handoff_id: int) -> dict:
+        rows = self._run(f"SELECT {', '.join(_HANDOFF_KEYS)} FROM assist_handoffs WHERE handoff_id = ?", (handoff_id,))
+        if not rows:
+            raise NotFound(f"handoff {handoff_id} does not exist")
+        return dict(zip(_HANDOFF_KEYS, rows[0], strict=True))
+
+    def set_handoff_status(self, handoff_id: int, status: str) -> dict:
+        """Move a handoff along pending -> claimed -> closed (a claim may be released back to
+        pending; a closed one stays closed). Returns the updated handoff."""
         if status not in HANDOFF_STATUSES:
             raise InvalidInput(f"handoff status must be one of {list(HANDOFF_STATUSES)}", field="status")
         with self._lock:
-            changed = self._conn.execute("UPDATE assist_handoffs SET status = ? WHERE handoff_id = ?", (status, handoff_id)).rowcount
+            try:
+                row = self._conn.execute("SELECT status FROM assist_handoffs WHERE handoff_id = ?", (handoff_id,)).fetchone()
+                if row is None:
+                    raise NotFound(f"handoff {handoff_id} does not exist")
+                if status != row[0] and status not in _NEXT_STATUS[row[0]]:
+                    raise Conflict(f"handoff {handoff_id} is {row[0]}; it cannot become {status}")
+                # The status in the WHERE clause makes the check and the change one step even if
+                # another connection (another server process) moved it in between.
+                changed = self._conn.execute("UPDATE assist_handoffs SET status = ? WHERE handoff_id = ? AND status = ?",
+                                             (status, handoff_id, row[0])).rowcount
+            except sqlite3.Error as exc:
+                raise Unavailable(f"transcript database: {exc}") from None
         if not changed:
-            raise NotFound(f"handoff {handoff_id} does not exist")
+            raise Conflict(f"handoff {handoff_id} changed meanwhile; read it again")
+        return self.handoff(handoff_id)
 
     def close(self) -> None:
         with self._lock:

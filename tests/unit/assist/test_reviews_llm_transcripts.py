@@ -9,7 +9,7 @@ import pytest
 from mercato.assist.llm import LLMWriter
 from mercato.assist.reviews import ReviewSnippets
 from mercato.assist.testing import write_reviews
-from mercato.errors import InvalidInput, NotFound
+from mercato.errors import Conflict, InvalidInput, NotFound
 from mercato.storage.transcripts import TranscriptStore
 
 
@@ -101,3 +101,21 @@ def test_transcripts_are_durable_and_the_queue_moves(tmp_path):
     with pytest.raises(InvalidInput):
         reopened.handoffs("lost")
     reopened.close()
+
+
+def test_handoff_status_moves_forward_and_a_closed_one_stays_closed(tmp_path):
+    store = TranscriptStore(tmp_path / "t.db")
+    first, second = store.add_handoff("a", None, "requested", "one"), store.add_handoff("b", None, "low_confidence", "two")
+    assert [h["handoff_id"] for h in store.handoffs(limit=1)] == [first]
+    assert store.set_handoff_status(first, "claimed")["status"] == "claimed"
+    assert store.set_handoff_status(first, "pending")["status"] == "pending"  # a claim can be released
+    assert store.set_handoff_status(first, "closed")["status"] == "closed"
+    with pytest.raises(Conflict):
+        store.set_handoff_status(first, "claimed")
+    assert store.set_handoff_status(first, "closed")["status"] == "closed"  # repeating the last move is harmless
+    assert [h["handoff_id"] for h in store.handoffs(None)] == [first, second]
+    assert store.handoff(second) == {"handoff_id": second, "session_id": "b", "user_id": None, "at": store.handoff(second)["at"],
+                                     "reason": "low_confidence", "summary": "two", "status": "pending"}
+    with pytest.raises(NotFound):
+        store.handoff(999)
+    store.close()
