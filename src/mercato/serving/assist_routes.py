@@ -10,7 +10,6 @@ file on its own connection, so agents can work the queue whether or not the assi
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -18,6 +17,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from mercato.serving.lazy import Lazy
 from mercato.settings import Settings
 
 
@@ -71,39 +71,25 @@ class HandoffUpdate(BaseModel):
 
 
 class AssistantHolder:
-    """Opens the assistant once, on first use; a failed open is retried on the next request."""
+    """The assistant and the handoff queue, each opened on first use."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._assistant = None
-        self._queue = None
+        def assistant():
+            from mercato.assist.runtime import open_assistant  # the assistant's imports wait for its first use
 
-    def get(self):
-        from mercato.assist.runtime import open_assistant
+            return open_assistant(settings)
 
-        with self._lock:
-            if self._assistant is None:
-                self._assistant = open_assistant(self.settings)
-            return self._assistant
+        def queue():
+            from mercato.storage.transcripts import TranscriptStore
 
-    def queue(self):
-        """The transcript store, for the handoff queue."""
-        from mercato.storage.transcripts import TranscriptStore
+            return TranscriptStore(settings.assist_transcripts_path)
 
-        with self._lock:
-            if self._queue is None:
-                self._queue = TranscriptStore(self.settings.assist_transcripts_path)
-            return self._queue
+        self.assistant = Lazy(assistant)
+        self.queue = Lazy(queue)
 
     def close(self) -> None:
-        with self._lock:
-            if self._assistant is not None:
-                self._assistant.close()
-                self._assistant = None
-            if self._queue is not None:
-                self._queue.close()
-                self._queue = None
+        self.assistant.close()
+        self.queue.close()
 
 
 def assist_router(settings: Settings) -> APIRouter:
@@ -114,7 +100,7 @@ def assist_router(settings: Settings) -> APIRouter:
     @router.post("/chat", response_model=ChatResponse)
     async def chat(request: ChatRequest) -> dict:
         def answer() -> dict:
-            return holder.get().chat(request.session_id, request.message, request.user_id).to_dict()
+            return holder.assistant.get().chat(request.session_id, request.message, request.user_id).to_dict()
 
         return await run_in_threadpool(answer)
 
@@ -124,13 +110,13 @@ def assist_router(settings: Settings) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[dict]:
         """The human queue, oldest first: conversations the assistant handed over."""
-        return await run_in_threadpool(lambda: holder.queue().handoffs(None if status == "all" else status, limit=limit))
+        return await run_in_threadpool(lambda: holder.queue.get().handoffs(None if status == "all" else status, limit=limit))
 
     @router.get("/handoffs/{handoff_id}", response_model=HandoffWithTurns)
     async def get_handoff(handoff_id: HandoffId) -> dict:
         """One handoff with its conversation, for the agent who takes it."""
         def read() -> dict:
-            queue = holder.queue()
+            queue = holder.queue.get()
             handoff = queue.handoff(handoff_id)
             return {**handoff, "turns": queue.turns(handoff["session_id"])}
 
@@ -139,6 +125,6 @@ def assist_router(settings: Settings) -> APIRouter:
     @router.post("/handoffs/{handoff_id}", response_model=Handoff)
     async def update_handoff(handoff_id: HandoffId, update: HandoffUpdate) -> dict:
         """Claim, release or close a handoff; 409 if it is closed already (or moved meanwhile)."""
-        return await run_in_threadpool(lambda: holder.queue().set_handoff_status(handoff_id, update.status))
+        return await run_in_threadpool(lambda: holder.queue.get().set_handoff_status(handoff_id, update.status))
 
     return router

@@ -25,6 +25,7 @@ from mercato.errors import NotReady
 from mercato.risk.features import WINDOWS_S, Transaction
 from mercato.risk.model import MODEL_FILE
 from mercato.risk.service import RiskService
+from mercato.serving.lazy import Lazy
 from mercato.settings import Settings
 from mercato.storage.risk_reviews import ReviewStore
 
@@ -76,14 +77,11 @@ class RiskHolder:
         self.rules_file = settings.risk_rules_file
         self.store_url = settings.store_url
         self._lock = threading.Lock()
-        self._reviews: ReviewStore | None = None
+        self._reviews = Lazy(lambda: ReviewStore(self.folder / "reviews.db"))
         self._loaded: tuple[float, RiskService] | None = None
 
     def reviews(self) -> ReviewStore:
-        with self._lock:
-            if self._reviews is None:
-                self._reviews = ReviewStore(self.folder / "reviews.db")
-            return self._reviews
+        return self._reviews.get()
 
     def current(self) -> RiskService | None:
         """The service if it is loaded and its model file unchanged; cheap enough per request."""
@@ -126,10 +124,7 @@ class RiskHolder:
             service.warm(transactions_from_events(payments), now.timestamp())
 
     def close(self) -> None:
-        with self._lock:
-            if self._reviews is not None:
-                self._reviews.close()
-                self._reviews = None
+        self._reviews.close()
 
 
 def risk_router(settings: Settings) -> APIRouter:
