@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mercato.forecast.metrics import naive_scale
 from mercato.forecast.series import DemandPanel
 
 
@@ -36,8 +37,93 @@ def series_scale(history: np.ndarray, window: int) -> np.ndarray:
     return np.where(np.isnan(scale) | (scale <= 0), 1.0, scale)
 
 
-def origin_features(history: np.ndarray, *, lags: int, windows: tuple[int, ...], scale: np.ndarray) -> dict:
-    """Features of each series' history at one origin; ``history`` is (S, o)."""
+def exponential_smoothing(history: np.ndarray, alpha: float) -> np.ndarray:
+    """(S,) simple exponential smoothing level after the last period; starts at the first observed
+    value, skips NaN periods, NaN for a series never observed."""
+    level = np.full(history.shape[0], np.nan)
+    for t in range(history.shape[1]):
+        value = history[:, t]
+        update = np.where(np.isnan(level), value, level + alpha * (value - level))
+        level = np.where(np.isnan(value), level, update)
+    return level
+
+
+def aggregated_rate(history: np.ndarray, bucket: int, alpha: float) -> np.ndarray:
+    """(S,) ADIDA's per-period rate: the history cut into buckets of ``bucket`` periods (aligned at
+    the origin), the mean of each, smoothed exponentially over buckets (Nikolopoulos et al. 2011)."""
+    n_buckets = history.shape[1] // bucket
+    if n_buckets == 0:
+        return np.full(history.shape[0], np.nan)
+    recent = history[:, history.shape[1] - n_buckets * bucket :].reshape(history.shape[0], n_buckets, bucket)
+    observed = (~np.isnan(recent)).sum(axis=2)
+    means = np.full(observed.shape, np.nan)
+    np.divide(np.nansum(recent, axis=2), observed, out=means, where=observed > 0)
+    return exponential_smoothing(means, alpha)
+
+
+def intermittency_features(history: np.ndarray, scale: np.ndarray) -> dict:
+    """What characterises intermittent demand at the origin: how often a series sells (ADI, share of
+    zero periods, sales among the last few), how much when it does, Croston/SBA and ADIDA/IMAPA-style
+    smoothed rates, and recent medians (the target of an L1 loss), all relative to ``scale``."""
+    n_series, n_periods = history.shape
+    observed = ~np.isnan(history)
+    sold = np.nan_to_num(history, nan=0.0) > 0
+    n_observed = observed.sum(axis=1)
+    n_sold = sold.sum(axis=1)
+    features = {}
+    features["adi"] = np.where(n_sold > 0, n_observed / np.maximum(n_sold, 1), np.nan)
+    features["zero_share_all"] = np.where(n_observed > 0, 1.0 - n_sold / np.maximum(n_observed, 1), np.nan)
+    for window in (4, 8):
+        features[f"sold_last_{window}"] = sold[:, -window:].sum(axis=1).astype(np.float64)
+    sizes = np.where(sold, history, np.nan)
+    size_mean = np.full(n_series, np.nan)
+    np.divide(np.nansum(sizes, axis=1), n_sold, out=size_mean, where=n_sold > 0)
+    features["size_mean"] = size_mean / scale
+    for window in (4, 8, 13):
+        recent = history[:, -window:]
+        median = np.full(n_series, np.nan)
+        has = (~np.isnan(recent)).any(axis=1)
+        median[has] = np.nanmedian(recent[has], axis=1)
+        features[f"median_{window}"] = median / scale
+    for alpha in (0.1, 0.3):
+        features[f"ses_{alpha}"] = exponential_smoothing(history, alpha) / scale
+    # Croston with the SBA correction: smoothed size over smoothed interval between sales.
+    size_level = exponential_smoothing(sizes, 0.1)
+    last_sale = np.full(n_series, -1)
+    intervals = np.full((n_series, n_periods), np.nan)
+    for t in range(n_periods):
+        first = np.flatnonzero(observed[:, t] & (last_sale < 0) & sold[:, t])
+        since = np.flatnonzero(sold[:, t] & (last_sale >= 0))
+        intervals[since, t] = t - last_sale[since]
+        intervals[first, t] = (t + 1 - np.argmax(observed[first], axis=1)).astype(np.float64)
+        last_sale = np.where(sold[:, t], t, last_sale)
+    interval_level = exponential_smoothing(intervals, 0.1)
+    croston = np.full(n_series, np.nan)
+    np.divide(size_level, interval_level, out=croston, where=np.nan_to_num(interval_level) > 0)
+    features["croston_sba"] = 0.95 * croston / scale
+    rates = []
+    for bucket in (1, 2, 4, 8):
+        rate = aggregated_rate(history, bucket, 0.2) / scale
+        features[f"adida_{bucket}"] = rate
+        rates.append(rate)
+    # IMAPA: the mean of the aggregated rates over buckets up to the series' ADI.
+    rates = np.column_stack(rates)
+    usable = np.array([1, 2, 4, 8])[None, :] <= np.maximum(np.nan_to_num(features["adi"], nan=1.0), 1.0)[:, None]
+    usable &= ~np.isnan(rates)
+    counts = usable.sum(axis=1)
+    imapa = np.full(n_series, np.nan)
+    np.divide(np.where(usable, rates, 0.0).sum(axis=1), counts, out=imapa, where=counts > 0)
+    features["imapa"] = imapa
+    naive = naive_scale(history)
+    features["naive_mae"] = naive / scale
+    return features
+
+
+def origin_features(
+    history: np.ndarray, *, lags: int, windows: tuple[int, ...], scale: np.ndarray, intermittent: bool = False
+) -> dict:
+    """Features of each series' history at one origin; ``history`` is (S, o). ``intermittent`` adds
+    ``intermittency_features``."""
     n_series, n_periods = history.shape
     features = {}
     for lag in range(1, lags + 1):
@@ -56,6 +142,8 @@ def origin_features(history: np.ndarray, *, lags: int, windows: tuple[int, ...],
     launched = ~np.isnan(history)
     features["age"] = launched.sum(axis=1).astype(np.float64)
     features["log_scale"] = np.log1p(scale)
+    if intermittent:
+        features.update(intermittency_features(history, scale))
     return features
 
 
@@ -108,12 +196,19 @@ def _season_position(period_start, freq: str) -> int:
 
 
 def feature_matrix(
-    panel: DemandPanel, origin: int, horizons: range, *, lags: int, windows: tuple[int, ...], scale_window: int
+    panel: DemandPanel,
+    origin: int,
+    horizons: range,
+    *,
+    lags: int,
+    windows: tuple[int, ...],
+    scale_window: int,
+    intermittent: bool = False,
 ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Rows for every series × horizon at one origin: ``(S·H, F)`` features, names, and the (S,) scale."""
     history = panel.demand[:, :origin]
     scale = series_scale(history, scale_window)
-    shared = origin_features(history, lags=lags, windows=windows, scale=scale)
+    shared = origin_features(history, lags=lags, windows=windows, scale=scale, intermittent=intermittent)
     blocks = []
     names: list[str] = []
     for horizon in horizons:

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from mercato.errors import InvalidInput, NotReady
+from mercato.forecast.features import aggregated_rate, exponential_smoothing, intermittency_features
 from mercato.forecast.models import MODEL_NAMES, forecaster_for
 from mercato.forecast.models.baselines import MovingAverageForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from mercato.forecast.models.gbm import GlobalBoostedForecaster
@@ -97,3 +98,42 @@ def test_contract_unfitted_bad_horizon_clone_and_non_negative(name):
     forecast = model.predict(2)
     assert forecast.shape == (6, 2) and (forecast >= 0).all() and not np.isnan(forecast).any()
     assert model.clone().get_params() == model.get_params()
+
+
+def test_exponential_smoothing_and_aggregated_rate_by_hand():
+    history = np.array([[np.nan, 2.0, 4.0, np.nan, 0.0], [np.nan] * 5])
+    # Starts at the first observed value (2), skips the NaN: 2 -> 3 -> 1.5 with alpha 0.5.
+    assert exponential_smoothing(history, 0.5)[0] == pytest.approx(1.5)
+    assert np.isnan(exponential_smoothing(history, 0.5)[1])
+    # Buckets of 2 aligned at the origin: [2, 4] -> 3 and [NaN, 0] -> 0 (the leading NaN period is dropped).
+    assert aggregated_rate(history, 2, 1.0)[0] == pytest.approx(0.0)
+    assert aggregated_rate(history, 2, 0.5)[0] == pytest.approx(1.5)
+    assert np.isnan(aggregated_rate(history, 6, 0.5)).all()
+
+
+def test_intermittency_features_of_a_series_that_sells_every_other_period():
+    history = np.array([[0.0, 4.0, 0.0, 4.0, 0.0, 4.0, 0.0, 4.0], [np.nan] * 8])
+    features = intermittency_features(history, scale=np.array([2.0, 1.0]))
+    assert features["adi"][0] == 2.0 and np.isnan(features["adi"][1])
+    assert features["zero_share_all"][0] == 0.5
+    assert features["sold_last_4"][0] == 2.0
+    assert features["size_mean"][0] == 2.0  # 4 units per sale over a scale of 2
+    assert features["median_4"][0] == 1.0  # median of 0, 4, 0, 4 is 2, over the scale
+    # Croston: size 4 every 2 periods -> rate 2, deflated by SBA's (1 - 0.1/2), over the scale of 2.
+    assert features["croston_sba"][0] == pytest.approx(0.95)
+    # Two-period buckets hold exactly one sale each: the aggregated rate is the true rate, 2, over the scale.
+    assert features["adida_2"][0] == pytest.approx(1.0)
+    assert features["imapa"][0] == pytest.approx((features["adida_1"][0] + features["adida_2"][0]) / 2)
+
+
+def test_global_model_with_full_ensemble_weight_is_imapa():
+    rng = np.random.default_rng(3)
+    panel = monthly_panel(rng.poisson(0.8, size=(8, 30)).astype(float))
+    blended = GlobalBoostedForecaster(max_horizon=2, n_estimators=5, ensemble=1.0, features="intermittent").fit(panel)
+    imapa = forecaster_for("imapa", freq="M").fit(panel)
+    assert blended.predict(2) == pytest.approx(imapa.predict(2))
+    assert "adi" in blended.feature_names_ and "imapa" in blended.feature_names_
+    with pytest.raises(InvalidInput, match="feature set"):
+        GlobalBoostedForecaster(features="fancy")
+    with pytest.raises(InvalidInput, match="between 0 and 1"):
+        GlobalBoostedForecaster(ensemble=1.5)

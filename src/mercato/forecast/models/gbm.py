@@ -12,6 +12,9 @@ says whose errors count: ``"volume"`` weights each example by its series' scale,
 loss is the absolute error in units (WAPE); ``"equal"`` gives every series the same say
 (closer to MASE, which averages series); ``"mase"`` weights each example by its
 series' scale over its in-sample naive error, so the loss is exactly a sum of MASE terms.
+``features="intermittent"`` adds what characterises intermittent demand (ADI, share of
+zero periods, recent medians, Croston/SBA and ADIDA/IMAPA-style smoothed rates); with
+``ensemble`` > 0 the forecast is that share IMAPA (statsforecast) and the rest the booster.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from mercato.errors import InvalidInput
 from mercato.forecast.features import feature_matrix
 from mercato.forecast.metrics import naive_scale
 from mercato.forecast.models.base import Forecaster
+from mercato.forecast.models.statistical import StatisticalForecaster
 from mercato.forecast.series import DemandPanel
 
 WEIGHTINGS = ("volume", "equal", "mase")
+FEATURE_SETS = ("basic", "intermittent")
 LOSSES = {"l1": {"objective": "l1"}, "tweedie": {"objective": "tweedie", "tweedie_variance_power": 1.2}}
 
 
@@ -41,6 +46,8 @@ class GlobalBoostedForecaster(Forecaster):
         loss: str = "tweedie",
         weighting: str = "volume",
         max_origins: int = 48,
+        features: str = "basic",
+        ensemble: float = 0.0,
         n_estimators: int = 150,
         learning_rate: float = 0.1,
         num_leaves: int = 31,
@@ -55,6 +62,8 @@ class GlobalBoostedForecaster(Forecaster):
         self.loss = loss
         self.weighting = weighting
         self.max_origins = max_origins
+        self.features = features
+        self.ensemble = ensemble
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
@@ -65,10 +74,20 @@ class GlobalBoostedForecaster(Forecaster):
             raise InvalidInput(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
         if weighting not in WEIGHTINGS:
             raise InvalidInput(f"unknown weighting {weighting!r}; choose one of {WEIGHTINGS}")
+        if features not in FEATURE_SETS:
+            raise InvalidInput(f"unknown feature set {features!r}; choose one of {FEATURE_SETS}")
+        if not 0.0 <= ensemble <= 1.0:
+            raise InvalidInput(f"ensemble is the weight of IMAPA in the forecast, between 0 and 1; got {ensemble}")
 
     def _rows(self, panel: DemandPanel, origin: int, horizons: range):
         return feature_matrix(
-            panel, origin, horizons, lags=self.lags, windows=self.windows, scale_window=self.scale_window
+            panel,
+            origin,
+            horizons,
+            lags=self.lags,
+            windows=self.windows,
+            scale_window=self.scale_window,
+            intermittent=self.features == "intermittent",
         )
 
     def training_rows(self, panel: DemandPanel) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -123,6 +142,8 @@ class GlobalBoostedForecaster(Forecaster):
         }
         dataset = lightgbm.Dataset(features, targets, weight=weights, feature_name=self.feature_names_)
         self.booster_ = lightgbm.train(params, dataset, num_boost_round=self.n_estimators)
+        if self.ensemble > 0:
+            self.imapa_ = StatisticalForecaster(kind="imapa").fit(panel)
 
     def _predict(self, horizon: int) -> np.ndarray:
         panel = self.panel_
@@ -131,4 +152,6 @@ class GlobalBoostedForecaster(Forecaster):
         forecast = (scaled * scale[None, :]).T  # (S, H)
         never_sold = np.isnan(panel.demand).all(axis=1)
         forecast[never_sold] = 0.0
+        if self.ensemble > 0:
+            forecast = (1.0 - self.ensemble) * np.clip(forecast, 0.0, None) + self.ensemble * self.imapa_.predict(horizon)
         return forecast
