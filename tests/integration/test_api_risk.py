@@ -99,6 +99,23 @@ def test_scores_decisions_reasons_and_the_review_queue(trained):
     store.close()
 
 
+def test_a_retried_score_is_answered_once_and_a_reused_id_is_refused(trained):
+    settings, _ = trained
+    with client_class()(create_app(settings)) as client:
+        # Eight retries of one payment: the first answer comes back, marked replayed, rather than
+        # a fresh score that would count the attempt again in its own velocity.
+        retries = [client.post("/v1/risk/score", json=_payment("r1", "dora", 0, amount_minor=150)) for _ in range(8)]
+        assert [r.status_code for r in retries] == [200] * 8
+        first, *again = [r.json() for r in retries]
+        assert "replayed" not in first and all(a == {**first, "replayed": True} for a in again)
+        # Distinct attempts still count: new cards one after another trip the card-testing rule.
+        later = [client.post("/v1/risk/score", json=_payment(f"r{k}", "dora", 0.1 * k, card_id=f"other-{k}",
+                                                              amount_minor=150)).json() for k in range(2, 10)]
+        assert "decline" in [a["decision"] for a in later]
+        reused = client.post("/v1/risk/score", json=_payment("r1", "dora", 0, amount_minor=99_000))
+        assert reused.status_code == 409 and "r1" in reused.json()["error"]["message"]
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"transaction_id": "x", "user_id": "u"}, "amount_minor"),
     ({"transaction_id": "x", "user_id": "u", "amount_minor": -5}, "amount_minor"),

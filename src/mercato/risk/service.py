@@ -8,11 +8,17 @@ which is what exposes card testing. A ``review`` decision opens an item in the r
 
 The state lives in memory; ``warm`` replays recent payment events (e.g. from the store at
 start-up) so a restart does not forget the last 30 days of velocity.
+
+Scoring is idempotent on ``transaction_id``: a client that retries after a timeout gets the
+first answer back (marked ``replayed``) instead of counting the attempt twice, which would
+inflate its own velocity and open a second review. The same id with other details (user,
+amount, card, …) is a 409. The last ``REMEMBERED_ANSWERS`` answers are kept.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from mercato.risk.rules import DEFAULT_RULES, RuleSet, load_rules, parse_rules
 from mercato.storage.risk_reviews import ReviewStore
 
 TOP_REASONS = 3
+REMEMBERED_ANSWERS = 100_000  # a few hundred bytes each
 
 
 class RiskService:
@@ -37,6 +44,7 @@ class RiskService:
         self.state = FeatureState(names[len(BASE_FEATURES):])
         self._names = np.array(names, dtype=object)
         self._lock = threading.Lock()
+        self._answers: OrderedDict[str, tuple[tuple, dict]] = OrderedDict()  # id -> (details, answer)
 
     @classmethod
     def open(cls, model_dir: str | Path, rules_file: str | Path | None, reviews: ReviewStore) -> RiskService:
@@ -60,7 +68,14 @@ class RiskService:
         TreeSHAP contributions cost about five times the prediction itself, so they are computed
         where someone will read them: for review and decline, or when asked.
         """
+        details = _details(tx)
         with self._lock:  # features and update must see one consistent state
+            seen = self._answers.get(tx.transaction_id)
+            if seen is not None:
+                if seen[0] != details:
+                    raise Conflict(f"transaction_id {tx.transaction_id!r} was scored before with other details; "
+                                   "a transaction id names one payment attempt")
+                return {**seen[1], "replayed": True}
             row = self.state.features(tx)
             self.state.update(tx)
         score = self.model.predict_one(row)
@@ -75,7 +90,17 @@ class RiskService:
         answer = {"transaction_id": tx.transaction_id, "score": round(score, 6), "decision": decision, "reasons": reasons}
         if decision == "review":
             answer["review_id"] = self.reviews.add(_tx_dict(tx), score, reasons, tx.occurred_at_s)
+        with self._lock:
+            self._answers[tx.transaction_id] = (details, answer)
+            if len(self._answers) > REMEMBERED_ANSWERS:
+                self._answers.popitem(last=False)
         return answer
+
+
+def _details(tx: Transaction) -> tuple:
+    """What identifies the attempt, for telling a retry from a reused id; the time is left out
+    because a retry without ``occurred_at`` is stamped anew."""
+    return tuple(getattr(tx, name) for name in Transaction.__slots__ if name != "occurred_at_s")
 
 
 def _tx_dict(tx: Transaction) -> dict:
