@@ -16,7 +16,6 @@ Writes benchmarks/results/risk_latency.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -30,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine  # noqa: E402
-from serve_loadgen import open_loop  # noqa: E402
+from serve_loadgen import open_loop, run  # noqa: E402
 from serve_shop import free_port, percentiles, start_server  # noqa: E402
 
 from mercato.risk.datasets import simulated  # noqa: E402
@@ -101,11 +100,11 @@ def main() -> None:
         server = start_server(folder, store_url, port)
         try:
             ready_s = wait_scoring(f"http://127.0.0.1:{port}", server, bodies[0])
-            asyncio.run(drive(port, args.rate, bodies[1:warmup]))  # velocity state, connections, caches
+            run(drive(port, args.rate, bodies[1:warmup]))  # velocity state, connections, caches
             runs = []
-            for run in range(args.runs):
-                begin = warmup + run * per_run
-                result = asyncio.run(drive(port, args.rate, bodies[begin:begin + per_run]))
+            for round_ in range(args.runs):
+                begin = warmup + round_ * per_run
+                result = run(drive(port, args.rate, bodies[begin:begin + per_run]))
                 result["load_avg_1m_after"] = round(os.getloadavg()[0], 2)
                 runs.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
@@ -116,6 +115,7 @@ def main() -> None:
     report = {
         "benchmark": "POST /v1/risk/score (velocity features + LightGBM + rules, TreeSHAP reasons on review/decline), "
                      "open loop from a separate process over loopback, latency from the scheduled send",
+        "load_generator": "benchmarks/serve_loadgen.py on uvloop, its garbage collector paused during a run",
         "rate": args.rate, "seconds_per_run": args.seconds, "runs": args.runs, "server_ready_s": round(ready_s, 1),
         "p50_ms_median": float(np.median([r["p50_ms"] for r in runs])),
         "p99_ms_median": float(np.median([r["p99_ms"] for r in runs])),

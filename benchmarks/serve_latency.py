@@ -14,7 +14,6 @@ Writes benchmarks/results/serve_latency.json (serve_latency_<model>.json for oth
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import machine  # noqa: E402
-from serve_loadgen import open_loop  # noqa: E402
+from serve_loadgen import open_loop, run  # noqa: E402
 from serve_shop import build_shop, free_port, percentiles, start_server, wait_ready  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -58,11 +57,11 @@ def main() -> None:
         server = start_server(folder, store_url, port, serve_model=args.model, serve_model_params=args.model_params)
         try:
             ready_s = wait_ready(url, server)
-            asyncio.run(drive(port, 100, 3, args.users, seed=99))  # warm-up: caches, connections
+            run(drive(port, 100, 3, args.users, seed=99))  # warm-up: caches, connections
             by_rate: dict[float, list[dict]] = {r: [] for r in rates}
-            for run in range(args.runs):
+            for round_ in range(args.runs):
                 for rate in rates:
-                    result = asyncio.run(drive(port, rate, args.seconds, args.users, seed=run))
+                    result = run(drive(port, rate, args.seconds, args.users, seed=round_))
                     by_rate[rate].append(result)
                     print(json.dumps(result), file=sys.stderr)
         finally:
@@ -76,6 +75,7 @@ def main() -> None:
     within = [s["rate"] for s in summary if s["p99_ms_median"] <= 50 and s["errors"] == 0]
     report = {
         "benchmark": "GET /v1/users/{id}/recommendations?k=10, open loop, latency from the scheduled send",
+        "load_generator": "benchmarks/serve_loadgen.py on uvloop, its garbage collector paused during a run",
         "catalog_items": 12_000, "users": args.users, "model": args.model, "seconds_per_rate": args.seconds,
         "runs": args.runs, "server_ready_s": round(ready_s, 1), "summary": summary,
         "max_rate_with_p99_under_50ms": max(within) if within else None,
