@@ -52,37 +52,44 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def bench_dataset(name: str, data_dir: Path, cache_dir: Path, threads: int) -> dict:
+def bench_dataset(name: str, data_dir: Path, cache_dir: Path, threads: int, fine_tune_layers: int = 0) -> dict:
     data = load_dataset(name, data_dir)
     progress(f"{name}: {data.summary()}")
     cold = CachedEmbedder(SentenceEmbedder(None, threads=threads), cache_dir)
-    model, cold_timing = fit_dataset(data, cold, progress=progress)
-    # Same texts again: the embeddings come from the cache; the fit is timed anew.
-    warm = CachedEmbedder(cold.inner, cache_dir)
-    started = time.perf_counter()
-    warm.encode(data.train_texts)
-    warm.encode(data.val_texts)
-    cache_read_s = time.perf_counter() - started
-    progress(f"{name}: embedding {len(data.test_texts):,} test texts")
-    started = time.perf_counter()
-    test_vectors = cold.encode(data.test_texts)
-    test_embed_s = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as encoder_dir:
+        model, cold_timing, embedder = fit_dataset(data, cold, fine_tune_layers=fine_tune_layers,
+                                                   encoder_dir=Path(encoder_dir), progress=progress)
+        # Same texts again: the embeddings come from the cache; the fit is timed anew. (With a
+        # fine-tuned encoder a re-run tunes it again, so there is no cached shortcut to report.)
+        warm = CachedEmbedder(cold.inner, cache_dir)
+        started = time.perf_counter()
+        warm.encode(data.train_texts)
+        warm.encode(data.val_texts)
+        cache_read_s = time.perf_counter() - started
+        progress(f"{name}: embedding {len(data.test_texts):,} test texts")
+        started = time.perf_counter()
+        test_vectors = embedder.encode(data.test_texts)
+        test_embed_s = time.perf_counter() - started
+        val_vectors = embedder.encode(data.val_texts)
     return {
         "dataset": name,
         "split": data.summary(),
+        "fine_tune_layers": fine_tune_layers,
+        "embedding_model": embedder.model_id,
         "params": model.params(),
         "threshold": round(model.threshold_, 4),
         "calibration": model.calibration_,
         "timing": {
             "train_from_scratch_s": cold_timing["train_s"],
+            "fine_tune_s": cold_timing["fine_tune_s"],
             "embed_train_val_s": cold_timing["embed_s"],
             "fit_and_calibrate_s": cold_timing["fit_s"],
-            "train_with_cached_embeddings_s": round(cache_read_s + cold_timing["fit_s"], 2),
+            "train_with_cached_embeddings_s": None if fine_tune_layers else round(cache_read_s + cold_timing["fit_s"], 2),
             "cache_read_s": round(cache_read_s, 3),
             "embed_test_s": round(test_embed_s, 2),
             "embed_texts_per_s": round((len(data.train_texts) + len(data.val_texts)) / max(cold_timing["embed_s"], 1e-9), 1),
         },
-        "val": score(model, data.val_texts, data.val_labels, cold.encode(data.val_texts)),
+        "val": score(model, data.val_texts, data.val_labels, val_vectors),
         "test": score(model, data.test_texts, data.test_labels, test_vectors),
     }
 
@@ -146,9 +153,11 @@ def markdown(report: dict) -> str:
     ]
     for name, r in (("bitext-support", b), ("clinc150", c)):
         t = r["timing"]
-        rows.append(f"| training time, {name} | from scratch (embed {r['split']['train'] + r['split']['val']:,} texts + fit) | "
-                    f"{t['train_from_scratch_s']:.0f} s {mark(t['train_from_scratch_s'] <= TARGETS['train_s'])} (embed {t['embed_train_val_s']:.0f} s + fit {t['fit_and_calibrate_s']:.0f} s) | ≤ 5 min |")
-        rows.append(f"| | with cached embeddings | {t['train_with_cached_embeddings_s']:.0f} s {mark(t['train_with_cached_embeddings_s'] <= TARGETS['train_s'])} | ≤ 5 min |")
+        tune = f"fine-tune top {r['fine_tune_layers']} encoder layer(s) {t['fine_tune_s']:.0f} s + " if r["fine_tune_layers"] else ""
+        rows.append(f"| training time, {name} | from scratch ({'fine-tune, ' if tune else ''}embed {r['split']['train'] + r['split']['val']:,} texts + fit) | "
+                    f"{t['train_from_scratch_s']:.0f} s {mark(t['train_from_scratch_s'] <= TARGETS['train_s'])} ({tune}embed {t['embed_train_val_s']:.0f} s + fit {t['fit_and_calibrate_s']:.0f} s) | ≤ 5 min |")
+        if t["train_with_cached_embeddings_s"] is not None:
+            rows.append(f"| | with cached embeddings | {t['train_with_cached_embeddings_s']:.0f} s {mark(t['train_with_cached_embeddings_s'] <= TARGETS['train_s'])} | ≤ 5 min |")
     rows.append(f"| chat turn, no LLM ({lat['turns']} turns) | median / p95 / p99 | {lat['median_ms']:.1f} / {lat['p95_ms']:.1f} {mark(lat['p95_ms'] <= TARGETS['chat_p95_ms'])} / {lat['p99_ms']:.1f} ms | p95 ≤ 50 ms |")
     m = report["machine"]
     rows.append("")
@@ -166,13 +175,16 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads for embedding the datasets")
     parser.add_argument("--shared-machine", action="store_true", help="say in the results that other jobs ran meanwhile")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--clinc-fine-tune-layers", type=int, default=1,
+                        help="top encoder layers tuned for clinc150 (1 chosen on its validation data; 0: frozen)")
     args = parser.parse_args()
     report = {"machine": machine(), "load_avg_start": [round(x, 2) for x in os.getloadavg()],
               "command": "python benchmarks/assist.py " + " ".join(sys.argv[1:]), "targets": TARGETS,
               "shared_machine": args.shared_machine}
     with tempfile.TemporaryDirectory() as cache:  # empty: training time from scratch includes embedding
         for name in ("bitext-support", "clinc150"):
-            report[name] = bench_dataset(name, args.data_dir, Path(cache), args.threads)
+            layers = args.clinc_fine_tune_layers if name == "clinc150" else 0
+            report[name] = bench_dataset(name, args.data_dir, Path(cache), args.threads, layers)
             progress(f"{name}: test {report[name]['test']}; timing {report[name]['timing']}")
     report["latency"] = bench_latency(args.data_dir, args.turns, args.threads)
     progress(f"latency: {report['latency']}")

@@ -47,10 +47,11 @@ def cmd_train(args: argparse.Namespace, settings) -> int:
     embedder = _embedder(args, settings)
     if args.dataset:
         report = evaluate_dataset(args.dataset, args.data_dir or settings.data_dir, embedder, seed=args.seed,
-                                  progress=_progress, **_params(args))
+                                  fine_tune_layers=args.fine_tune_layers, progress=_progress, **_params(args))
     else:
         out = Path(args.out) if args.out else model_dir(settings)
-        report = train_shop_model(embedder, settings.assist_intents_path, out, progress=_progress)
+        report = train_shop_model(embedder, settings.assist_intents_path, out, fine_tune_layers=args.fine_tune_layers,
+                                  progress=_progress)
         _progress(f"saved the intent model to {out}")
     print(json.dumps(report, indent=2))
     _write_json(args.json, report)
@@ -61,7 +62,7 @@ def cmd_evaluate(args: argparse.Namespace, settings) -> int:
     from mercato.assist.training import evaluate_dataset
 
     report = evaluate_dataset(args.dataset, args.data_dir or settings.data_dir, _embedder(args, settings), seed=args.seed,
-                              progress=_progress, **_params(args))
+                              fine_tune_layers=args.fine_tune_layers, progress=_progress, **_params(args))
     test = report["test"]
     line = f"{args.dataset}: test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}"
     if "oos_recall" in test:
@@ -98,6 +99,8 @@ def register(sub) -> None:
         p.add_argument("--no-text-features", action="store_true", help="embeddings only, without the n-gram TF-IDF regression")
         p.add_argument("--max-in-scope-drop", type=float, default=0.01,
                        help="in-scope accuracy (on validation) the out-of-scope threshold may cost")
+        p.add_argument("--fine-tune-layers", type=int, default=0,
+                       help="first fine-tune this many top layers of the sentence encoder on the intents (0: frozen encoder)")
         p.add_argument("--seed", type=int, default=0, help="seed of the bitext-support split and the classifier")
         p.add_argument("--threads", type=int, help="torch threads for embedding (default: torch's choice)")
         p.add_argument("--no-cache", action="store_true", help="embed again even when the embedding cache has the texts")

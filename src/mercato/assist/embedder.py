@@ -37,11 +37,19 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
 
 
 class SentenceEmbedder:
-    """A sentence-transformers model: the bundled all-MiniLM-L6-v2 (``model_path=None``) or a folder."""
+    """A sentence-transformers model: the bundled all-MiniLM-L6-v2 (``model_path=None``) or a folder;
+    with ``top_layers``, a file of fine-tuned top blocks (``mercato.assist.finetune``) replaces the
+    base model's, and the model id names the file by its digest."""
 
-    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 64, threads: int | None = None) -> None:
+    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 64, threads: int | None = None,
+                 top_layers: str | Path | None = None) -> None:
         self.model_path = str(model_path) if model_path else None
         self.model_id = Path(self.model_path).name if self.model_path else DEFAULT_MODEL
+        self.top_layers = Path(top_layers) if top_layers else None
+        if self.top_layers is not None:
+            if not self.top_layers.is_file():
+                raise NotFound(f"fine-tuned encoder layers {self.top_layers} do not exist; run `mercato assist train` again")
+            self.model_id += "+tuned-" + hashlib.sha256(self.top_layers.read_bytes()).hexdigest()[:16]
         self.batch_size = batch_size
         self.threads = threads
         self._model = None
@@ -65,7 +73,12 @@ class SentenceEmbedder:
                     if not path.is_dir():
                         raise NotFound(f"embedding model folder {path} does not exist; set assist_embedding_model to a sentence-transformers folder")
                 # local_files_only: a shop's server never reaches for the network to fetch weights.
-                self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+                model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+                if self.top_layers is not None:
+                    from mercato.assist.finetune import load_top_layers
+
+                    load_top_layers(model, self.top_layers)
+                self._model = model
                 self.dim = int(self._model.get_embedding_dimension())
         return self._model
 

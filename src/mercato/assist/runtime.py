@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from mercato.assist.documents import load_docs
-from mercato.assist.embedder import Embedder, embedder_for
+from mercato.assist.embedder import Embedder, SentenceEmbedder, embedder_for
+from mercato.assist.finetune import ENCODER_FILE
 from mercato.assist.intents import IntentClassifier
 from mercato.assist.llm import LLMWriter
 from mercato.assist.reviews import ReviewSnippets
@@ -28,9 +29,14 @@ def open_assistant(settings, *, embedder: Embedder | None = None, clock: Callabl
 
     classifier = IntentClassifier.load(model_dir(settings))  # NotFound: "run `mercato assist train` first"
     embedder = embedder or embedder_for(settings.assist_embedding_model)
-    if classifier.embedding_model != embedder.model_id:
+    intent_embedder = embedder
+    tuned = model_dir(settings) / ENCODER_FILE
+    if tuned.is_file() and isinstance(embedder, SentenceEmbedder):
+        # Intents were learned on fine-tuned top layers; retrieval keeps the base model.
+        intent_embedder = SentenceEmbedder(embedder.model_path, threads=embedder.threads, top_layers=tuned)
+    if classifier.embedding_model != intent_embedder.model_id:
         raise Conflict(f"the assistant's intent model was trained with embedder {classifier.embedding_model!r} but "
-                       f"assist_embedding_model gives {embedder.model_id!r}; run `mercato assist train` again")
+                       f"assist_embedding_model gives {intent_embedder.model_id!r}; run `mercato assist train` again")
     # Tools answer on the server's worker threads; a confined store serializes calls on one connection.
     store = ThreadConfinedStore(lambda: open_store(settings.store_url))
     try:
@@ -46,6 +52,7 @@ def open_assistant(settings, *, embedder: Embedder | None = None, clock: Callabl
     return Assistant(
         classifier=classifier,
         embedder=embedder,
+        intent_embedder=intent_embedder,
         docs=load_docs(settings.assist_docs_dir),
         orders=OrderTools(store, return_window_days=settings.assist_return_window_days),
         products=ProductTools(items),

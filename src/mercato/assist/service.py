@@ -69,6 +69,7 @@ class Assistant:
         *,
         classifier: IntentClassifier,
         embedder: Embedder,
+        intent_embedder: Embedder | None = None,
         docs: list[Passage],
         orders: OrderTools,
         products: ProductTools,
@@ -80,6 +81,7 @@ class Assistant:
     ) -> None:
         self.classifier = classifier
         self.embedder = embedder
+        self.intent_embedder = intent_embedder or embedder  # fine-tuned top layers, when trained with them
         self.docs = HybridRetriever(docs, embedder)
         self.extractor = Extractor(docs, embedder)
         self.orders = orders
@@ -102,7 +104,7 @@ class Assistant:
         message = message.strip()
         now = self.clock()
 
-        vector = self.embedder.encode([message])  # (1, D)
+        vector = self.intent_embedder.encode([message])  # (1, D)
         prediction = self.classifier.predict([message], vector)[0]
         intent, confidence = prediction.intent, prediction.confidence
 
