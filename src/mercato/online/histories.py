@@ -93,20 +93,32 @@ class RecentHistories:
 
     def observe(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Add committed events of users already cached (the others load them when asked)."""
+        self._observe(
+            (event["event_id"], event["user_id"], event["item_id"], event["type"])
+            for event in events
+            if event.get("item_id") and event["type"] in HISTORY_TYPES
+        )
+
+    def observe_frame(self, events: pd.DataFrame) -> None:
+        """``observe`` for an event frame (columns event_id, user_id, item_id, type): the ingest
+        path's form, with the rows that carry no history filtered out vectorized."""
+        wanted = events["item_id"].notna().to_numpy() & events["type"].isin(HISTORY_TYPES).to_numpy()
+        rows = events[wanted & (events["item_id"] != "").to_numpy()]
+        self._observe(zip(rows["event_id"].tolist(), rows["user_id"].tolist(), rows["item_id"].tolist(),
+                          rows["type"].tolist(), strict=True))
+
+    def _observe(self, events: Iterable[tuple[str, str, str, str]]) -> None:
         with self._lock:
-            for event in events:
-                if not event.get("item_id") or event["type"] not in HISTORY_TYPES:
-                    continue
-                user_id = event["user_id"]
+            for event_id, user_id, item_id, event_type in events:
                 entry = self._entries.get(user_id)
                 # Events arrive in commit order; a late event with an old timestamp still
                 # goes last here, which is what "the user's latest action" means to a shop.
                 if entry is None and self._complete:
                     entry = self._insert(user_id, _Entry(self.length))
                 if entry is not None:
-                    entry.add(event["event_id"], event["item_id"], event["type"])
+                    entry.add(event_id, item_id, event_type)
                 elif user_id in self._loading:
-                    self._loading[user_id].append((event["event_id"], event["item_id"], event["type"]))
+                    self._loading[user_id].append((event_id, item_id, event_type))
 
     def preload(self, events: pd.DataFrame) -> int:
         """Fill the cache from a stored event frame (oldest first), so the first request of an

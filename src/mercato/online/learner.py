@@ -39,6 +39,10 @@ from mercato.recommend.interactions import Interactions
 log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # how often the thread looks at the clock and the registry when no events arrive
+MAX_LEARN_ROWS = 100_000  # queued events learned in one pass, at most
+# The fields of a committed event the learner reads.
+_NOTHING = pd.DataFrame()  # what the thread learns on a tick with no events
+STREAM_FIELDS = ("event_id", "type", "occurred_at", "user_id", "item_id", "order_id")
 
 
 def supports_partial_fit(model: Recommender) -> bool:
@@ -76,12 +80,13 @@ class OnlineLearner:
         # fine-tunes on each new event *with its context*, not on the micro-batch's fragments.
         self._recent_items = recent_items
         self._clock = clock
-        self._queue: queue.Queue[list[Mapping[str, Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[pd.DataFrame | None] = queue.Queue()
         self._learned = 0
         self._learned_changed = threading.Condition()
         self._since_refit = 0
         self._last_refit_at = clock()
-        self._fine_tune_buffer: list[Mapping[str, Any]] = []
+        self._fine_tune_buffer: list[pd.DataFrame] = []  # interactions (user_id, item_id, occurred_at)
+        self._buffered = 0
         self._thread: threading.Thread | None = None
         self._publish_lock = threading.Lock()  # one refit or fine-tune at a time (thread or API)
         self.started = threading.Event()  # set once the first model is served (or could not be)
@@ -91,10 +96,10 @@ class OnlineLearner:
 
     # ---- the stream -------------------------------------------------------------------------
 
-    def submit(self, events: list[Mapping[str, Any]]) -> None:
-        """Hand over events the store has committed; returns at once."""
-        if events:
-            self._queue.put(events)
+    def submit(self, events: pd.DataFrame | Sequence[Mapping[str, Any]]) -> None:
+        """Hand over events the store has committed (a frame, or event mappings); returns at once."""
+        if len(events):
+            self._queue.put(as_stream_frame(events))
 
     def wait_learned(self, count: int, timeout_s: float) -> bool:
         """Block until ``count`` events in total have been learned; False on timeout."""
@@ -128,11 +133,35 @@ class OnlineLearner:
             try:
                 batch = self._queue.get(timeout=TICK_S)
             except queue.Empty:
-                batch = []
+                batch = _NOTHING
             if batch is None:
                 return
-            self._guarded(lambda: self.learn(batch))
+            batch, stop = self._with_queued(batch)
+            if len(batch):
+                self._guarded(lambda: self.learn(batch))
+            if stop:
+                return
             self._guarded(self.tick)
+
+    def _with_queued(self, batch: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+        """The batch plus every batch queued behind it, as one frame (and whether a stop came):
+        under sustained ingestion the learner catches up in one pass per backlog instead of
+        paying its fixed costs once per request."""
+        parts, rows, stop = [batch], len(batch), False
+        while rows < MAX_LEARN_ROWS:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                stop = True
+                break
+            parts.append(more)
+            rows += len(more)
+        parts = [part for part in parts if len(part)]
+        if len(parts) <= 1:
+            return (parts[0] if parts else batch), stop
+        return pd.concat(parts, ignore_index=True), stop
 
     def _guarded(self, step: Callable[[], Any]) -> None:
         # The learner must outlive a bad refit (a full disk, a model that fails to fit): the
@@ -145,14 +174,18 @@ class OnlineLearner:
 
     # ---- steps (public so tests can drive them without the thread) --------------------------
 
-    def learn(self, batch: list[Mapping[str, Any]]) -> None:
-        self.stats.learn_many(batch)
-        interactions = [e for e in batch if e.get("item_id") and e.get("type") in self.interaction_types]
+    def learn(self, batch: pd.DataFrame | Sequence[Mapping[str, Any]]) -> None:
+        """Learn committed events, oldest first (a frame, or event mappings)."""
+        batch = as_stream_frame(batch)
+        self.stats.learn_frame(batch)
+        is_interaction = batch["item_id"].notna().to_numpy() & batch["type"].isin(self.interaction_types).to_numpy()
+        interactions = batch.loc[is_interaction, ["user_id", "item_id", "occurred_at"]]
         self._since_refit += len(interactions)
         live = self.slot.current
-        if live is not None and supports_partial_fit(live.model):
-            self._fine_tune_buffer.extend(interactions)
-            if len(self._fine_tune_buffer) >= self.fine_tune_events:
+        if live is not None and supports_partial_fit(live.model) and len(interactions):
+            self._fine_tune_buffer.append(interactions)
+            self._buffered += len(interactions)
+            if self._buffered >= self.fine_tune_events:
                 self.fine_tune()
         with self._learned_changed:
             self._learned += len(batch)
@@ -193,9 +226,10 @@ class OnlineLearner:
 
     def _fine_tune(self) -> int | None:
         live = self.slot.current
-        batch, self._fine_tune_buffer = self._fine_tune_buffer, []
-        if live is None or not batch:
+        parts, self._fine_tune_buffer, self._buffered = self._fine_tune_buffer, [], 0
+        if live is None or not parts:
             return None
+        batch = pd.concat(parts, ignore_index=True)
         started = time.perf_counter()
         candidate = copy.deepcopy(live.model).partial_fit(self._fine_tune_data(batch))
         metrics = {"fine_tune_interactions": len(batch), "fine_tune_s": round(time.perf_counter() - started, 3)}
@@ -206,17 +240,10 @@ class OnlineLearner:
         self.fine_tunes += 1
         return record.version
 
-    def _fine_tune_data(self, batch: list[Mapping[str, Any]]) -> Interactions:
+    def _fine_tune_data(self, batch: pd.DataFrame) -> Interactions:
         if self._recent_items is None:
-            frame = pd.DataFrame(
-                {
-                    "user_id": [e["user_id"] for e in batch],
-                    "item_id": [e["item_id"] for e in batch],
-                    "occurred_at": [e["occurred_at"] for e in batch],
-                }
-            )
-            return Interactions.from_frame(frame)
-        users = list(dict.fromkeys(e["user_id"] for e in batch))
+            return Interactions.from_frame(batch)
+        users = list(dict.fromkeys(batch["user_id"].tolist()))
         return Interactions.from_sequences([list(self._recent_items(u)) for u in users], users)
 
     def _first_model(self) -> None:
@@ -231,3 +258,13 @@ class OnlineLearner:
         if live is None:
             self._publish_fit(events)
             self._last_refit_at = self._clock()
+
+
+def as_stream_frame(events: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Committed events as a frame of ``STREAM_FIELDS`` (times as UTC timestamps)."""
+    frame = events if isinstance(events, pd.DataFrame) else pd.DataFrame(list(events))
+    missing = [name for name in STREAM_FIELDS if name not in frame.columns]
+    if missing or not isinstance(events, pd.DataFrame):
+        frame = frame.assign(**{name: None for name in missing})
+        frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    return frame

@@ -20,7 +20,7 @@ from mercato.models.registry import ModelRegistry
 from mercato.models.slot import ModelSlot
 from mercato.online.baskets import BasketNeighbours
 from mercato.online.histories import HISTORY_TYPES, RecentHistories, store_loader
-from mercato.online.learner import OnlineLearner
+from mercato.online.learner import STREAM_FIELDS, OnlineLearner
 from mercato.online.service import RecommendationService
 from mercato.online.stats import OnlineItemStats
 from mercato.online.training import StoreReader, fit_model
@@ -31,8 +31,6 @@ from mercato.storage.confined import ThreadConfinedStore
 from mercato.storage.group_commit import GroupCommitter
 
 MAX_BATCH = 10_000  # events, items or users per request
-# The fields of a stored event the learner and the history cache need.
-_STREAM_FIELDS = ("event_id", "type", "occurred_at", "user_id", "item_id", "order_id")
 
 
 @dataclass
@@ -79,8 +77,8 @@ class Engine:
         self.counters.events_inserted += result.inserted
         self.counters.events_duplicate += result.duplicates
         self.counters.events_rejected += len(result.errors)
-        stream = _stream_records(result.events)
-        self.histories.observe(stream)
+        stream = result.events[list(STREAM_FIELDS)]
+        self.histories.observe_frame(stream)
         # A retried batch (its first attempt committed, the answer was lost) is all duplicates:
         # the learner skips it, so statistics count each event once. A batch mixing new and
         # already-stored events is forwarded whole; its old events count twice in popularity.
@@ -163,9 +161,3 @@ def open_engine(settings: Settings, *, start_learner: bool = True) -> Engine:
         learner.start()
     return engine
 
-
-def _stream_records(events: pd.DataFrame) -> list[dict[str, Any]]:
-    if events.empty:
-        return []
-    columns = [events[name].tolist() for name in _STREAM_FIELDS]  # occurred_at: Timestamps (datetimes)
-    return [dict(zip(_STREAM_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]

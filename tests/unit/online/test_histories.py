@@ -94,3 +94,20 @@ def test_after_a_complete_preload_unknown_users_need_no_store_read_until_an_evic
     # "ghost" made three users for two places: "a" was evicted, so from now on misses read the store.
     cache.get("third")
     assert cache.get("a").items == ("a", "b") and reads == ["third", "a"]
+
+
+def test_observing_a_frame_equals_observing_its_events():
+    """The ingest path hands over committed batches as frames; the cache must follow them alike."""
+    rows = [("e1", "u", "a", "view"), ("e2", "v", None, "payment"), ("e3", "u", "b", "purchase"),
+            ("e4", "v", "c", "return"), ("e5", "v", "d", "add_to_cart"), ("e6", "u", "a", "view"), ("e1", "u", "a", "view")]
+    events = pd.DataFrame(rows, columns=["event_id", "user_id", "item_id", "type"])
+    as_dicts = [dict(zip(events.columns, row, strict=True)) for row in rows]
+    by_frame = RecentHistories(lambda user, length: stored(user, length), length=3)
+    by_dicts = RecentHistories(lambda user, length: stored(user, length), length=3)
+    for cache in (by_frame, by_dicts):
+        cache.get("u"), cache.get("v")  # both cached, so both follow what is observed
+    by_frame.observe_frame(events)
+    by_dicts.observe(as_dicts)
+    for user in ("u", "v"):
+        assert by_frame.get(user) == by_dicts.get(user)
+    assert by_frame.get("u").items == ("b", "a", "a") and by_frame.get("v").items == ("a", "b", "d")

@@ -132,3 +132,24 @@ def test_fine_tuning_sees_each_users_recent_items_not_just_the_micro_batch(tmp_p
     (data,) = seen
     by_user = {str(data.user_ids[u]): data.item_ids[data.item_idx[data.user_idx == u]].tolist() for u in range(data.n_users)}
     assert by_user == recent
+
+
+def test_the_thread_learns_every_submitted_batch_frames_and_mappings_alike(tmp_path):
+    learner = learner_over(events(8), tmp_path)
+    frame = pd.DataFrame(events(4, start=20))
+    learner.submit(events(3, start=10))
+    learner.submit(frame)  # the ingest path's form
+    learner.submit([])
+    learner.start()
+    try:
+        assert learner.wait_learned(7, timeout_s=30)
+    finally:
+        learner.stop()
+    reference = OnlineItemStats()
+    reference.warm_start(learner_over(events(8), tmp_path)._read_events())
+    for batch in (events(3, start=10), events(4, start=20)):
+        for event in batch:
+            reference.learn_one(event)
+    ids = np.array(["i0", "i1", "i2", "i3"], dtype=object)
+    np.testing.assert_allclose(learner.stats.popularity_for(ids), reference.popularity_for(ids), rtol=1e-9)
+    assert learner.stats.co_viewed("i1") == reference.co_viewed("i1")

@@ -73,3 +73,27 @@ def test_warm_start_popularity_equals_learning_one_by_one(rows):
     np.testing.assert_allclose(bulk.popularity_for(ids), one_by_one.popularity_for(ids), rtol=1e-9)
     for item in "abcd":
         assert bulk.co_viewed(item) == one_by_one.co_viewed(item)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("uvw"), st.sampled_from(["a", "b", "c", "d", None]),
+                          st.sampled_from([*sorted(TYPE_WEIGHTS), "return"]), st.floats(0, 30),
+                          st.sampled_from([None, "o1", "o2"])), max_size=40))
+def test_learning_a_frame_equals_learning_its_events_one_by_one(rows):
+    """The ingest path learns whole batches as frames; it must end in the state learn_one gives."""
+    events = [ev(u, i, k, d, order=o) for u, i, k, d, o in sorted(rows, key=lambda r: r[3])]
+    one_by_one = OnlineItemStats(window=3)
+    for event in events:
+        one_by_one.learn_one(event)
+    bulk = OnlineItemStats(window=3)
+    frame = pd.DataFrame(events, columns=["event_id", "type", "occurred_at", "user_id", "item_id", "order_id"])
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    half = len(frame) // 2  # two batches: state carries over between them
+    bulk.learn_frame(frame.iloc[:half])
+    bulk.learn_frame(frame.iloc[half:])
+    assert bulk.events_learned == one_by_one.events_learned and bulk.n_pairs == one_by_one.n_pairs
+    ids = np.array(list("abcd"), dtype=object)
+    np.testing.assert_allclose(bulk.popularity_for(ids), one_by_one.popularity_for(ids), rtol=1e-9)
+    for item in "abcd":
+        assert bulk.co_viewed(item) == one_by_one.co_viewed(item)
+        assert bulk.co_bought(item) == one_by_one.co_bought(item)
