@@ -10,6 +10,10 @@ chosen by comparing the variants below on these validation numbers; the test win
 scored once afterwards. Stallion's monthly model was not changed, so only its naive floor
 is scored here.
 
+Rows marked "before: price read at the target period" were measured when training examples
+read the realized price of their target period, which forecasts cannot know (they see the
+price carried from the origin); since the fix every example reads it at the origin.
+
     .venv/bin/python benchmarks/forecast_validation.py --data-dir ../shared/datasets [--variants name …]
 
 Writes benchmarks/results/forecast_validation.json and .md (merged per dataset and variant).
@@ -54,7 +58,16 @@ VARIANTS: dict[str, tuple[str, dict, bool]] = {
     "gbm_l1_mase_32origins_plain": ("lightgbm", {**BASE, "max_origins": 32}, False),
     "gbm_l1_mase_300trees_plain": ("lightgbm", {**BASE, "n_estimators": 300, "learning_rate": 0.05}, False),
     "gbm_l1_mase_leaves15_child200_plain": ("lightgbm", {**BASE, "num_leaves": 15, "min_child_samples": 200}, False),
+    "gbm_l1_mase_imapa10_cal": ("lightgbm", {**BASE, "ensemble": 0.1}, True),
 }
+BEFORE_FIX = " (before: price read at the target period)"
+
+
+def report_order(name: str) -> int:
+    """Rows in the order of VARIANTS; the rows measured before the price fix after them, in the same order."""
+    base = name.removesuffix(BEFORE_FIX)
+    position = list(VARIANTS).index(base) if base in VARIANTS else len(VARIANTS)
+    return position + (len(VARIANTS) + 1 if name.endswith(BEFORE_FIX) else 0)
 
 
 def progress(message: str) -> None:
@@ -98,7 +111,7 @@ def main() -> None:
                                 f"origins in the last {settings['test_periods']} of the rest, "
                                 f"horizons 1–{settings['horizon']}")
             block["reports"] = [r for r in block["reports"] if r["model"] != variant] + [report]
-            block["reports"].sort(key=lambda r: list(VARIANTS).index(r["model"]) if r["model"] in VARIANTS else 999)
+            block["reports"].sort(key=lambda r: report_order(r["model"]))
             results.update({"command": "python benchmarks/forecast_validation.py --data-dir ../shared/datasets",
                             "machine": machine_description(), "date": datetime.now(UTC).isoformat(timespec="seconds")})
             out.parent.mkdir(parents=True, exist_ok=True)

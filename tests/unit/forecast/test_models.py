@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from mercato.errors import InvalidInput, NotReady
-from mercato.forecast.features import aggregated_rate, exponential_smoothing, intermittency_features
+from mercato.forecast.features import aggregated_rate, exponential_smoothing, feature_matrix, intermittency_features
 from mercato.forecast.models import MODEL_NAMES, forecaster_for
 from mercato.forecast.models.baselines import MovingAverageForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from mercato.forecast.models.gbm import GlobalBoostedForecaster
@@ -137,3 +137,19 @@ def test_global_model_with_full_ensemble_weight_is_imapa():
         GlobalBoostedForecaster(features="fancy")
     with pytest.raises(InvalidInput, match="between 0 and 1"):
         GlobalBoostedForecaster(ensemble=1.5)
+
+
+def test_observed_only_covariates_are_read_at_the_origin_even_for_training_examples():
+    # A realized price changes only in weeks with sales: read at a training example's target
+    # period it would reveal the sale, which no forecast can see.
+    demand = np.array([[1.0, 0.0, 3.0, 0.0, 5.0, 0.0, 2.0, 0.0]])
+    price = np.array([[10.0, 10.0, 12.0, 12.0, 9.0, 9.0, 11.0, 11.0]])
+    planned = monthly_panel(demand, {"price": price})
+    observed = DemandPanel(planned.series_ids, planned.periods, "M", demand, {"price": price}, frozenset({"price"}))
+    origin, horizons = 4, range(1, 4)  # targets are periods 4, 5 and 6 (0-based), prices 9, 9, 11
+    rows, names, _ = feature_matrix(observed, origin, horizons, lags=2, windows=(2,), scale_window=2)
+    planned_rows, _, _ = feature_matrix(planned, origin, horizons, lags=2, windows=(2,), scale_window=2)
+    column = names.index("price")
+    assert rows[:, column].tolist() == [12.0, 12.0, 12.0]  # the last price known at the origin
+    assert rows[:, names.index("price_change")].tolist() == [0.0, 0.0, 0.0]
+    assert planned_rows[:, column].tolist() == [9.0, 9.0, 11.0]  # a planned price is read at its own period
