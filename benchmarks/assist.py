@@ -4,7 +4,9 @@
 - clinc150 ``data_full.json``: its train / val / test plus the oos_* parts; the out-of-scope threshold is
   chosen on val only; in-scope accuracy and out-of-scope recall on test.
 - training time per dataset, from scratch: embedding train + val with all-MiniLM-L6-v2 on the CPU into an
-  empty cache, then fitting and calibrating; and again with the embeddings read back from that cache.
+  empty cache (with ``--clinc-fine-tune-layers``, tuning the top layers first, which embeds the training
+  texts on the way), then fitting and calibrating; and, for a frozen encoder, again with the embeddings
+  read back from that cache.
 - chat latency: turns of ``Assistant.chat`` (no LLM) over the test shop of ``mercato.assist.testing`` with
   the real model, the bundled docs and, when present, the real womens-reviews file; median / p95 / p99
   over ``--turns`` turns after a warm-up, the same message mix repeated.
@@ -90,7 +92,9 @@ def bench_dataset(name: str, data_dir: Path, cache_dir: Path, threads: int, fine
             "train_with_cached_embeddings_s": None if cache_read_s is None else round(cache_read_s + cold_timing["fit_s"], 2),
             "cache_read_s": None if cache_read_s is None else round(cache_read_s, 3),
             "embed_test_s": round(test_embed_s, 2),
-            "embed_texts_per_s": round((len(data.train_texts) + len(data.val_texts)) / max(cold_timing["embed_s"], 1e-9), 1),
+            # A tuned encoder embeds the training texts inside the tuning (from the states it kept), val alone after it.
+            "embed_texts_per_s": round((len(data.val_texts) + (0 if fine_tune_layers else len(data.train_texts)))
+                                       / max(cold_timing["embed_s"], 1e-9), 1),
         },
         "val": score(model, data.val_texts, data.val_labels, val_vectors),
         "test": score(model, data.test_texts, data.test_labels, test_vectors),
@@ -156,9 +160,16 @@ def markdown(report: dict) -> str:
     ]
     for name, r in (("bitext-support", b), ("clinc150", c)):
         t = r["timing"]
-        tune = f"fine-tune top {r['fine_tune_layers']} encoder layer(s) {t['fine_tune_s']:.0f} s + " if r["fine_tune_layers"] else ""
-        rows.append(f"| training time, {name} | from scratch ({'fine-tune, ' if tune else ''}embed {r['split']['train'] + r['split']['val']:,} texts + fit) | "
-                    f"{t['train_from_scratch_s']:.0f} s {mark(t['train_from_scratch_s'] <= TARGETS['train_s'])} ({tune}embed {t['embed_train_val_s']:.0f} s + fit {t['fit_and_calibrate_s']:.0f} s) | ≤ 5 min |")
+        split = r["split"]
+        if r["fine_tune_layers"]:
+            what = f"fine-tune, embed {split['train'] + split['val']:,} texts + fit"
+            parts = (f"fine-tune top {r['fine_tune_layers']} encoder layer(s) and embed the {split['train']:,} training texts with them "
+                     f"{t['fine_tune_s']:.0f} s + embed {split['val']:,} val texts {t['embed_train_val_s']:.0f} s")
+        else:
+            what = f"embed {split['train'] + split['val']:,} texts + fit"
+            parts = f"embed {t['embed_train_val_s']:.0f} s"
+        rows.append(f"| training time, {name} | from scratch ({what}) | "
+                    f"{t['train_from_scratch_s']:.0f} s {mark(t['train_from_scratch_s'] <= TARGETS['train_s'])} ({parts} + fit {t['fit_and_calibrate_s']:.0f} s) | ≤ 5 min |")
         if t["train_with_cached_embeddings_s"] is not None:
             rows.append(f"| | with cached embeddings | {t['train_with_cached_embeddings_s']:.0f} s {mark(t['train_with_cached_embeddings_s'] <= TARGETS['train_s'])} | ≤ 5 min |")
     rows.append(f"| chat turn, no LLM ({lat['turns']} turns) | median / p95 / p99 | {lat['median_ms']:.1f} / {lat['p95_ms']:.1f} {mark(lat['p95_ms'] <= TARGETS['chat_p95_ms'])} / {lat['p99_ms']:.1f} ms | p95 ≤ 50 ms |")

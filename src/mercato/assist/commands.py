@@ -98,7 +98,8 @@ def register(sub) -> None:
         p.add_argument("--C-text", type=float, default=10.0, help="inverse regularization of the n-gram TF-IDF regression")
         p.add_argument("--no-text-features", action="store_true", help="embeddings only, without the n-gram TF-IDF regression")
         p.add_argument("--max-in-scope-drop", type=float, default=0.01,
-                       help="in-scope accuracy (on validation) the out-of-scope threshold may cost")
+                       help="in-scope accuracy (on validation) the out-of-scope threshold may cost; the threshold is "
+                            "the lowest that reaches the highest out-of-scope recall within it")
         p.add_argument("--fine-tune-layers", type=int, default=0,
                        help="first fine-tune this many top layers of the sentence encoder on the intents (0: frozen encoder)")
         p.add_argument("--seed", type=int, default=0, help="seed of the bitext-support split and the classifier")

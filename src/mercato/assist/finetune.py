@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,12 @@ from mercato.errors import InvalidInput
 
 ENCODER_FILE = "intent_encoder.safetensors"
 LOGIT_SCALE = 20.0  # cosine logits times a temperature: unit vectors are what the classifier sees later
+
+
+@dataclass(frozen=True)
+class TunedLayers:
+    weights: dict  # {"<block>.<name>": tensor} of the trained blocks, for ``save_top_layers``
+    vectors: np.ndarray  # (N, D) the tuned encoder's embeddings of the training texts, in their order
 
 
 def _bert(model):
@@ -72,6 +79,16 @@ def _top(blocks, states: list):
     return F.normalize((hidden * weights).sum(dim=1) / weights.sum(dim=1), dim=1)
 
 
+def _embed_states(blocks, states: list, batch_size: int = 256) -> np.ndarray:
+    """The tuned encoder's sentence embeddings of texts whose lower states are known: only the top
+    blocks run, so the training texts need not pass through the whole encoder again. (N, D)"""
+    import torch
+
+    with torch.inference_mode():
+        parts = [_top(blocks, states[begin:begin + batch_size]).numpy() for begin in range(0, len(states), batch_size)]
+    return np.concatenate(parts).astype(np.float32)
+
+
 def fine_tune_top_layers(
     model,
     texts: Sequence[str],
@@ -83,9 +100,9 @@ def fine_tune_top_layers(
     batch_size: int = 64,
     seed: int = 0,
     progress: Callable[[str], None] = lambda _: None,
-) -> dict:
+) -> TunedLayers:
     """Train the top ``layers`` blocks of ``model`` (in place) with a cosine softmax head on
-    ``labels``; returns their weights as ``{name: tensor}`` for ``save_top_layers``."""
+    ``labels``; returns their weights and the tuned embeddings of ``texts``."""
     import torch
     import torch.nn.functional as F
 
@@ -123,8 +140,11 @@ def fine_tune_top_layers(
     finally:
         for block in blocks:
             block.eval()
-    return {f"{i}.{name}": tensor.detach().clone() for i, block in zip(trained, blocks, strict=True)
-            for name, tensor in block.state_dict().items()}
+    vectors = _embed_states(blocks, states)
+    progress(f"  embedded the training texts with the tuned layers, {time.perf_counter() - started:.0f} s")
+    weights = {f"{i}.{name}": tensor.detach().clone() for i, block in zip(trained, blocks, strict=True)
+               for name, tensor in block.state_dict().items()}
+    return TunedLayers(weights, vectors)
 
 
 def save_top_layers(weights: dict, path: str | Path) -> Path:

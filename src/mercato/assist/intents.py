@@ -4,8 +4,8 @@ Logistic regressions on the sentence embeddings and on hashed n-gram TF-IDF feat
 vocabulary to save), combined (see ``IntentClassifier``). Out-of-scope examples in the training data, if any, are one more class; a message is out of
 scope when that class wins or when the top in-scope probability is below ``threshold``.
 
-The threshold is chosen on validation data only (never on test): the largest one that costs at
-most ``max_in_scope_drop`` of in-scope accuracy. Larson et al. 2019 (CLINC150) show that in-scope
+The threshold is chosen on validation data only (never on test): the one that buys the most
+out-of-scope recall for at most ``max_in_scope_drop`` of in-scope accuracy, and the cheapest such. Larson et al. 2019 (CLINC150) show that in-scope
 accuracy says little about out-of-scope recall (BERT: 96.9 % vs 40.3 %); stating the price paid in
 answerable questions makes the trade explicit. Without validation data, out-of-fold predictions
 of a k-fold cross-validation on the training data stand in.
@@ -77,9 +77,12 @@ TEXT_FEATURES = ({"analyzer": "word", "ngram_range": (1, 2), "n_features": 2**15
 
 
 def choose_threshold(confidence: np.ndarray, predicted: np.ndarray, labels: np.ndarray, *, max_in_scope_drop: float = 0.01) -> tuple[float, dict]:
-    """The largest threshold on the top in-scope probability whose in-scope accuracy stays within
-    ``max_in_scope_drop`` of the accuracy with no threshold: as much out-of-scope recall as the shop's
-    stated tolerance for turning away answerable questions buys.
+    """The threshold on the top in-scope probability with the highest out-of-scope recall among those
+    whose in-scope accuracy stays within ``max_in_scope_drop`` of the accuracy with no threshold, and
+    of those the lowest: as much recall as the shop's stated tolerance for turning away answerable
+    questions buys, at the least cost. (Taking the largest threshold within the tolerance instead
+    spends it all even where it buys nothing: on CLINC150 validation, with 100 out-of-scope rows,
+    the last 0.27 points of in-scope accuracy caught no further out-of-scope row.)
 
     ``predicted`` is the argmax class (possibly OOS itself), ``labels`` the truth. With no OOS example
     in ``labels`` there is no recall to buy: the threshold is 0 (never reject).
@@ -97,7 +100,8 @@ def choose_threshold(confidence: np.ndarray, predicted: np.ndarray, labels: np.n
     best = (0.0, base_acc, base_recall)
     for threshold in np.unique(confidence):
         in_scope_acc, oos_recall = rates(float(threshold))
-        if in_scope_acc >= base_acc - max_in_scope_drop - 1e-12 and threshold > best[0]:
+        # Thresholds rise, so recall never falls: the first one of a higher recall is its cheapest.
+        if in_scope_acc >= base_acc - max_in_scope_drop - 1e-12 and oos_recall > best[2]:
             best = (float(threshold), in_scope_acc, oos_recall)
     return best[0], {"calibrated": True, "max_in_scope_drop": max_in_scope_drop, "val_in_scope_accuracy_unthresholded": base_acc,
                      "val_in_scope_accuracy": best[1], "val_oos_recall": best[2]}

@@ -54,10 +54,12 @@ def load_shop_intents(path: str | Path | None) -> tuple[list[str], list[str]]:
 
 
 def tuned_embedder(embedder: Embedder, texts: list[str], labels: list[str], folder: Path, *, layers: int,
-                   epochs: float = 2.0, seed: int = 0, progress: Callable[[str], None] = _quiet) -> Embedder:
+                   epochs: float = 2.0, seed: int = 0, progress: Callable[[str], None] = _quiet) -> tuple[Embedder, np.ndarray]:
     """Fine-tune the top ``layers`` of ``embedder``'s sentence model on the labelled texts, save them
     in ``folder`` (``finetune.ENCODER_FILE``) and return the embedder of the tuned model (cached
-    like ``embedder``). The given embedder's own model is left as it is: retrieval keeps using it."""
+    like ``embedder``) with its embeddings of ``texts``, which come out of the tuning for a fraction
+    of what embedding them again would cost. The given embedder's own model is left as it is:
+    retrieval keeps using it."""
     from mercato.assist.finetune import ENCODER_FILE, fine_tune_top_layers, save_top_layers
 
     base = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
@@ -65,10 +67,10 @@ def tuned_embedder(embedder: Embedder, texts: list[str], labels: list[str], fold
         raise InvalidInput(f"fine-tuning needs a sentence-transformers embedder, not {embedder.model_id!r}",
                            field="fine_tune_layers")
     fresh = SentenceEmbedder(base.model_path, threads=base.threads)
-    weights = fine_tune_top_layers(fresh._load(), texts, labels, layers=layers, epochs=epochs, seed=seed, progress=progress)
-    path = save_top_layers(weights, Path(folder) / ENCODER_FILE)
+    result = fine_tune_top_layers(fresh._load(), texts, labels, layers=layers, epochs=epochs, seed=seed, progress=progress)
+    path = save_top_layers(result.weights, Path(folder) / ENCODER_FILE)
     tuned = SentenceEmbedder(base.model_path, threads=base.threads, batch_size=base.batch_size, top_layers=path)
-    return CachedEmbedder(tuned, embedder.cache_dir) if isinstance(embedder, CachedEmbedder) else tuned
+    return (CachedEmbedder(tuned, embedder.cache_dir) if isinstance(embedder, CachedEmbedder) else tuned), result.vectors
 
 
 def train_shop_model(embedder: Embedder, intents_path: str | Path | None, out: Path, *, fine_tune_layers: int = 0,
@@ -81,8 +83,9 @@ def train_shop_model(embedder: Embedder, intents_path: str | Path | None, out: P
     out = Path(out)
     (out / ENCODER_FILE).unlink(missing_ok=True)  # a stale tuned encoder must not outlive the model it was for
     if fine_tune_layers:
-        embedder = tuned_embedder(embedder, texts, labels, out, layers=fine_tune_layers, progress=progress)
-    vectors = embedder.encode(texts)
+        embedder, vectors = tuned_embedder(embedder, texts, labels, out, layers=fine_tune_layers, progress=progress)
+    else:
+        vectors = embedder.encode(texts)
     embed_s = time.perf_counter() - started
     progress("fitting the intent classifier; threshold from cross-validation")
     model = IntentClassifier().fit(texts, labels, vectors, embedding_model=embedder.model_id)
@@ -104,11 +107,13 @@ def fit_dataset(data: IntentData, embedder: Embedder, *, fine_tune_layers: int =
     if fine_tune_layers:
         if encoder_dir is None:
             raise InvalidInput("fine-tuning needs a folder for the tuned encoder layers", field="encoder_dir")
-        embedder = tuned_embedder(embedder, data.train_texts, data.train_labels, encoder_dir, layers=fine_tune_layers,
-                                  progress=progress)
+        embedder, train_vectors = tuned_embedder(embedder, data.train_texts, data.train_labels, encoder_dir,
+                                                 layers=fine_tune_layers, progress=progress)
         tune_s = time.perf_counter() - started
-    progress(f"{data.name}: embedding {len(data.train_texts):,} training and {len(data.val_texts):,} validation texts")
-    train_vectors = embedder.encode(data.train_texts)
+        progress(f"{data.name}: embedding {len(data.val_texts):,} validation texts with the tuned encoder")
+    else:
+        progress(f"{data.name}: embedding {len(data.train_texts):,} training and {len(data.val_texts):,} validation texts")
+        train_vectors = embedder.encode(data.train_texts)
     val_vectors = embedder.encode(data.val_texts)
     embedded = time.perf_counter()
     progress(f"{data.name}: embedded in {embedded - started - tune_s:.1f} s; fitting the classifier")

@@ -58,14 +58,18 @@ def test_choose_threshold_known_answer():
     confidence = np.array([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.3, 0.4, 0.6])
     predicted = np.array(["a"] * 10 + ["b", "a", "a"])
     labels = np.array(["a"] * 10 + ["a", OOS, OOS])
-    # Unthresholded in-scope accuracy is 10/11. Allowing a drop of 1/11 (one answerable row lost) buys the
-    # threshold 0.55: the 0.5 row is rejected, and so is the OOS row at 0.4 (recall 1/2).
+    # Unthresholded in-scope accuracy is 10/11. The threshold 0.5 rejects the OOS row at 0.4 (recall 1/2)
+    # and no right row. A drop of 1/11 would allow 0.55 too, but that loses the 0.5 row and catches no
+    # further OOS row: the threshold stays 0.5.
     threshold, info = choose_threshold(confidence, predicted, labels, max_in_scope_drop=1 / 11)
-    assert threshold == pytest.approx(0.55)
-    assert info["val_in_scope_accuracy"] == pytest.approx(9 / 11) and info["val_oos_recall"] == 0.5
-    # No drop allowed: only thresholds up to the wrong row's 0.3 and the 0.5 row keep 10/11; the largest is 0.5.
+    assert threshold == pytest.approx(0.5)
+    assert info["val_in_scope_accuracy"] == pytest.approx(10 / 11) and info["val_oos_recall"] == 0.5
     threshold, info = choose_threshold(confidence, predicted, labels, max_in_scope_drop=0.0)
     assert threshold == pytest.approx(0.5) and info["val_oos_recall"] == 0.5
+    # A drop of 3/11 buys the OOS row at 0.6: 0.65 is the lowest threshold rejecting it (0.5, 0.55, 0.6 lost).
+    threshold, info = choose_threshold(confidence, predicted, labels, max_in_scope_drop=3 / 11)
+    assert threshold == pytest.approx(0.65)
+    assert info["val_in_scope_accuracy"] == pytest.approx(7 / 11) and info["val_oos_recall"] == 1.0
     assert choose_threshold(confidence, predicted, np.array(["a"] * 13)) == (0.0, {"calibrated": False})
 
 
