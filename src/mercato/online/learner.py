@@ -86,7 +86,6 @@ class OnlineLearner:
         self._since_refit = 0
         self._last_refit_at = clock()
         self._fine_tune_buffer: list[pd.DataFrame] = []  # interactions (user_id, item_id, occurred_at)
-        self._buffered = 0
         self._thread: threading.Thread | None = None
         self._publish_lock = threading.Lock()  # one refit or fine-tune at a time (thread or API)
         self.started = threading.Event()  # set once the first model is served (or could not be)
@@ -147,7 +146,7 @@ class OnlineLearner:
         """The batch plus every batch queued behind it, as one frame (and whether a stop came):
         under sustained ingestion the learner catches up in one pass per backlog instead of
         paying its fixed costs once per request."""
-        parts, rows, stop = [batch], len(batch), False
+        parts, rows, stop = ([batch] if len(batch) else []), len(batch), False
         while rows < MAX_LEARN_ROWS:
             try:
                 more = self._queue.get_nowait()
@@ -158,8 +157,7 @@ class OnlineLearner:
                 break
             parts.append(more)
             rows += len(more)
-        parts = [part for part in parts if len(part)]
-        if len(parts) <= 1:
+        if len(parts) <= 1:  # submit queues no empty batch, so only the tick's own can be empty
             return (parts[0] if parts else batch), stop
         return pd.concat(parts, ignore_index=True), stop
 
@@ -184,8 +182,7 @@ class OnlineLearner:
         live = self.slot.current
         if live is not None and supports_partial_fit(live.model) and len(interactions):
             self._fine_tune_buffer.append(interactions)
-            self._buffered += len(interactions)
-            if self._buffered >= self.fine_tune_events:
+            if sum(map(len, self._fine_tune_buffer)) >= self.fine_tune_events:
                 self.fine_tune()
         with self._learned_changed:
             self._learned += len(batch)
@@ -226,7 +223,7 @@ class OnlineLearner:
 
     def _fine_tune(self) -> int | None:
         live = self.slot.current
-        parts, self._fine_tune_buffer, self._buffered = self._fine_tune_buffer, [], 0
+        parts, self._fine_tune_buffer = self._fine_tune_buffer, []
         if live is None or not parts:
             return None
         batch = pd.concat(parts, ignore_index=True)
