@@ -37,6 +37,11 @@ SHORT_WIDTH = 16  # items: the shorter of the two traced serving graphs
 
 VALID_MODES = ("last_item", "tail", "none")
 LOSSES = ("ce", "sampled")
+# Where sampled-softmax negatives come from: uniformly over the catalog, or half uniformly and
+# half by training frequency (mixed; popular items are the hard negatives a uniform draw from
+# a long-tail catalog rarely picks). Scores are logQ-corrected either way, so the sampled loss
+# stays an estimate of the full softmax (Bengio & Senécal 2008; Yi et al. 2019).
+SAMPLINGS = ("uniform", "mixed")
 
 
 class SASRecRecommender(Recommender):
@@ -52,6 +57,8 @@ class SASRecRecommender(Recommender):
         dropout: float = 0.5,
         loss: str = "ce",
         negatives: int = 256,
+        sampling: str = "uniform",
+        temperature: float | None = None,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 128,
@@ -83,6 +90,7 @@ class SASRecRecommender(Recommender):
         self._table: torch.Tensor | None = None
         self._unit_np: np.ndarray | None = None
         self._scorer: list[tuple[int, torch.jit.ScriptModule]] | None = None  # (width, traced graph), see _prepare_serving
+        self._sampler: tuple[np.ndarray, torch.Tensor] | None = None  # negatives' (CDF, log q), see _negative_sampler
 
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -91,11 +99,15 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: valid_mode must be one of {VALID_MODES}, got {p['valid_mode']!r}")
         if p["loss"] not in LOSSES:
             raise InvalidInput(f"sasrec: loss must be one of {LOSSES}, got {p['loss']!r}")
+        if p["sampling"] not in SAMPLINGS:
+            raise InvalidInput(f"sasrec: sampling must be one of {SAMPLINGS}, got {p['sampling']!r}")
         for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs"):
             if not isinstance(p[key], int) or p[key] < 1:
                 raise InvalidInput(f"sasrec: {key} must be a positive integer, got {p[key]!r}")
         if p["dim"] % p["heads"]:
             raise InvalidInput(f"sasrec: dim ({p['dim']}) must be divisible by heads ({p['heads']})")
+        if p["temperature"] is not None and not (isinstance(p["temperature"], (int, float)) and p["temperature"] > 0):
+            raise InvalidInput(f"sasrec: temperature must be a positive number or None, got {p['temperature']!r}")
         if not 0.0 <= p["dropout"] < 1.0:
             raise InvalidInput(f"sasrec: dropout must be in [0, 1), got {p['dropout']}")
 
@@ -114,6 +126,7 @@ class SASRecRecommender(Recommender):
         device = self._device()
         n_items = interactions.n_items
         self._popularity = np.bincount(interactions.item_idx, minlength=n_items).astype(np.float32)
+        self._sampler = None
 
         train_seqs, valid_hist, valid_targets = split_validation(
             interactions.sequences(), p["valid_mode"], p["valid_fraction"], p["valid_max_cases"], rng
@@ -255,6 +268,7 @@ class SASRecRecommender(Recommender):
         net = SASRecNet(
             n_items, max_len=p["max_len"], dim=p["dim"], layers=p["layers"], heads=p["heads"],
             dropout=p["dropout"], n_attributes=n_attributes,
+            temperature=None if p["temperature"] is None else float(p["temperature"]),
         )
         if self._attr_arrays is not None:
             index, offsets = self._attr_arrays
@@ -268,14 +282,28 @@ class SASRecRecommender(Recommender):
         states, labels = states[valid], targets[valid] - 1  # (M, D), (M,) catalog indices
         if self.params["loss"] == "ce":
             return F.cross_entropy(net.logits(states, table), labels)
-        # Sampled softmax: the positive against negatives shared by the batch; a negative that
-        # happens to be the positive is masked out (it is not a negative for that row).
-        negatives = torch.from_numpy(rng.integers(0, n_items, self.params["negatives"])).to(states.device)
-        pos = (states * table[labels + 1]).sum(-1, keepdim=True)  # (M, 1)
-        neg = states @ table[negatives + 1].T  # (M, N)
+        # Sampled softmax: the positive against negatives shared by the batch, every score
+        # minus the log of its expected count among the draws; a negative that happens to be
+        # the positive is masked out (it is not a negative for that row).
+        cdf, log_q = self._negative_sampler(n_items, states.device)
+        draws = np.minimum(np.searchsorted(cdf, rng.random(self.params["negatives"])), n_items - 1)
+        negatives = torch.from_numpy(draws).to(states.device)
+        states = net.output_states(states)
+        pos = (states * net.output_table(table[labels + 1])).sum(-1, keepdim=True) - log_q[labels, None]  # (M, 1)
+        neg = states @ net.output_table(table[negatives + 1]).T - log_q[negatives]  # (M, N)
         neg = neg.masked_fill(negatives[None, :] == labels[:, None], float("-inf"))
         logits = torch.cat([pos, neg], dim=1)
         return F.cross_entropy(logits, torch.zeros(len(labels), dtype=torch.long, device=states.device))
+
+    def _negative_sampler(self, n_items: int, device: torch.device) -> tuple[np.ndarray, torch.Tensor]:
+        """The negatives' distribution q as a CDF to draw from, and log(negatives · q) per item."""
+        if self._sampler is None or len(self._sampler[0]) != n_items:
+            q = np.full(n_items, 1.0 / n_items)
+            if self.params["sampling"] == "mixed" and self._popularity is not None and self._popularity.sum() > 0:
+                q = 0.5 * q + 0.5 * self._popularity[:n_items] / self._popularity[:n_items].sum()
+            log_q = torch.from_numpy(np.log(self.params["negatives"] * q).astype(np.float32)).to(device)
+            self._sampler = (np.cumsum(q), log_q)
+        return self._sampler
 
     def _validation_ndcg(self, histories: list[np.ndarray], targets: np.ndarray) -> float:
         from mercato.recommend.base import top_k_indices

@@ -5,7 +5,10 @@ Differences from the original that the recent literature shows matter:
 - the output layer is the item embedding table itself (shared input/output embeddings),
   so a next-item logit is the dot product of the sequence state with an item vector;
 - trained with full softmax cross-entropy over the catalog (Klenitskiy & Vasilev 2023,
-  "Turning Dross Into Gold Loss") or sampled softmax with many negatives, not BCE with one.
+  "Turning Dross Into Gold Loss") or sampled softmax with many negatives, not BCE with one;
+- optionally scored by cosine similarity over a temperature instead of a dot product
+  (NISER, Gupta et al. 2019; CORE, Hou et al. 2022): with item-vector norms out of the
+  score, popular items cannot win by norm alone, which helps long-tail session data.
 
 Item index 0 is padding; catalog item ``i`` is token ``i + 1``.
 """
@@ -66,9 +69,11 @@ class SASRecNet(nn.Module):
         heads: int,
         dropout: float,
         n_attributes: int = 0,
+        temperature: float | None = None,
     ) -> None:
         super().__init__()
         self.max_len = max_len
+        self.temperature = temperature  # None: dot-product scores; else cosine / temperature
         self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)  # token 0 = padding
         self.pos_emb = nn.Embedding(max_len, dim)
         # Optional side features: each item's embedding is enriched by the mean of its attributes'.
@@ -112,10 +117,20 @@ class SASRecNet(nn.Module):
             x = block(x, mask[:, None])  # mask broadcast over heads: (B, 1, T, T)
         return self.ln_f(x)
 
+    def output_states(self, states: torch.Tensor) -> torch.Tensor:
+        """Sequence states as the left side of the score product."""
+        if self.temperature is None:
+            return states
+        return F.normalize(states, dim=-1) / self.temperature
+
+    def output_table(self, table: torch.Tensor) -> torch.Tensor:
+        """Item vectors (all n_items + 1 tokens) as the right side of the score product."""
+        return table if self.temperature is None else F.normalize(table, dim=-1)
+
     def logits(self, states: torch.Tensor, table: torch.Tensor | None = None) -> torch.Tensor:
         """(N, D) states -> (N, n_items) scores of every catalog item (padding token dropped)."""
         table = self.item_table() if table is None else table
-        return states @ table[1:].T
+        return self.output_states(states) @ self.output_table(table)[1:].T
 
 
 def _init_weights(module: nn.Module) -> None:
@@ -137,10 +152,12 @@ class NextItemScorer(nn.Module):
         super().__init__()
         self.net = net
         self.register_buffer("table", table)
+        # Normalized once here, not per request, when scores are cosines.
+        self.register_buffer("out_table", net.output_table(table)[1:].contiguous())
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         states = self.net(tokens, self.table)[:, -1]  # (B, D): the state after the newest item
-        return self.net.logits(states, self.table)
+        return self.net.output_states(states) @ self.out_table.T
 
 
 def trace_single_sequence_scorer(net: SASRecNet, table: torch.Tensor, *, width: int | None = None) -> torch.jit.ScriptModule:

@@ -59,6 +59,35 @@ def test_sampled_softmax_also_learns_cycles():
     assert correct >= 0.8 * N_ITEMS
 
 
+def test_mixed_negatives_follow_half_uniform_half_frequency_and_still_learn_cycles():
+    data, perm = cycle_data()
+    model = SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", loss="sampled", negatives=10, sampling="mixed").fit(data)
+    correct = sum(model.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+    assert correct >= 0.8 * N_ITEMS
+    # A skewed catalog: item 0 holds half of all training events.
+    model._popularity = np.array([10.0] + [10.0 / 9] * 9, dtype=np.float32)
+    model._sampler = None
+    cdf, log_q = model._negative_sampler(10, torch.device("cpu"))
+    q = np.array([0.5 * 0.1 + 0.5 * 0.5] + [0.5 * 0.1 + 0.5 * 0.5 / 9] * 9)
+    np.testing.assert_allclose(np.exp(log_q.numpy()) / 10, q, rtol=1e-5)  # log(negatives * q)
+    draws = np.searchsorted(cdf, np.random.default_rng(1).random(100_000))
+    assert abs(np.mean(draws == 0) - q[0]) < 0.01
+
+
+@pytest.mark.parametrize("loss", ["ce", "sampled"])
+def test_cosine_scores_learn_cycles_and_are_bounded_by_the_temperature(loss, tmp_path):
+    data, perm = cycle_data()
+    model = SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", loss=loss, negatives=10, temperature=0.1).fit(data)
+    correct = sum(model.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+    assert correct >= 0.8 * N_ITEMS
+    histories = [np.array([1, 2, 3]), np.array([4])]
+    scores = model.score_histories(histories)
+    assert np.abs(scores).max() <= 1 / 0.1 + 1e-4  # cosines over a temperature of 0.1
+    loaded = Recommender.load(model.save(tmp_path / "m"))  # the temperature is part of the config
+    np.testing.assert_allclose(loaded.score_histories(histories), scores, atol=1e-5)
+    assert np.allclose(model.score_histories([histories[0]])[0], scores[0], atol=1e-4)  # traced == eager
+
+
 def test_save_load_identical_scores_and_checkpoint_restores_weights(tmp_path):
     data, _ = cycle_data(n_sequences=40)
     model = SASRecRecommender(**{**FAST, "eval_every": 1}, max_epochs=5, checkpoint_dir=str(tmp_path / "ckpt")).fit(data)
@@ -85,7 +114,9 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
     assert json.loads((tmp_path / "m" / "config.json").read_text())["params"]["item_attributes"]["i0"] == ["colour0", "brand"]
 
 
-@pytest.mark.parametrize("bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}])
+@pytest.mark.parametrize(
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}]
+)
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
     with pytest.raises(InvalidInput, match="sasrec"):
