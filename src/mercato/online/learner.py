@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.5  # how often the thread looks at the clock and the registry when no events arrive
 MAX_LEARN_ROWS = 100_000  # queued events learned in one pass, at most
-# The fields of a committed event the learner reads.
 _NOTHING = pd.DataFrame()  # what the thread learns on a tick with no events
+# The fields of a committed event the learner (and the engine's history cache) reads.
 STREAM_FIELDS = ("event_id", "type", "occurred_at", "user_id", "item_id", "order_id")
 
 

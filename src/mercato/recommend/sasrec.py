@@ -297,10 +297,10 @@ class SASRecRecommender(Recommender):
 
     def _negative_sampler(self, n_items: int, device: torch.device) -> tuple[np.ndarray, torch.Tensor]:
         """The negatives' distribution q as a CDF to draw from, and log(negatives · q) per item."""
-        if self._sampler is None or len(self._sampler[0]) != n_items:
+        if self._sampler is None:  # reset by fit, whose popularity it is built from
             q = np.full(n_items, 1.0 / n_items)
-            if self.params["sampling"] == "mixed" and self._popularity is not None and self._popularity.sum() > 0:
-                q = 0.5 * q + 0.5 * self._popularity[:n_items] / self._popularity[:n_items].sum()
+            if self.params["sampling"] == "mixed" and self._popularity.sum() > 0:
+                q = 0.5 * q + 0.5 * self._popularity / self._popularity.sum()
             log_q = torch.from_numpy(np.log(self.params["negatives"] * q).astype(np.float32)).to(device)
             self._sampler = (np.cumsum(q), log_q)
         return self._sampler
