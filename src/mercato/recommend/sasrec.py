@@ -30,7 +30,7 @@ from mercato.recommend.sasrec_data import (
     split_validation,
     training_windows,
 )
-from mercato.recommend.sasrec_net import SASRecNet, trace_single_sequence_scorer
+from mercato.recommend.sasrec_net import SASRecNet, sequence_recency, trace_single_sequence_scorer
 
 log = logging.getLogger("mercato.train")
 SHORT_WIDTH = 16  # items: the shorter of the two traced serving graphs
@@ -42,6 +42,7 @@ LOSSES = ("ce", "sampled")
 # a long-tail catalog rarely picks). Scores are logQ-corrected either way, so the sampled loss
 # stays an estimate of the full softmax (Bengio & Senécal 2008; Yi et al. 2019).
 SAMPLINGS = ("uniform", "mixed")
+PRECISIONS = ("fp32", "bf16")  # of training's matrix products; serving is always float32
 
 
 class SASRecRecommender(Recommender):
@@ -59,6 +60,8 @@ class SASRecRecommender(Recommender):
         negatives: int = 256,
         sampling: str = "uniform",
         temperature: float | None = None,
+        repeat_bias: bool = False,
+        precision: str = "fp32",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 128,
@@ -99,6 +102,8 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: valid_mode must be one of {VALID_MODES}, got {p['valid_mode']!r}")
         if p["loss"] not in LOSSES:
             raise InvalidInput(f"sasrec: loss must be one of {LOSSES}, got {p['loss']!r}")
+        if p["precision"] not in PRECISIONS:
+            raise InvalidInput(f"sasrec: precision must be one of {PRECISIONS}, got {p['precision']!r}")
         if p["sampling"] not in SAMPLINGS:
             raise InvalidInput(f"sasrec: sampling must be one of {SAMPLINGS}, got {p['sampling']!r}")
         for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs"):
@@ -108,6 +113,8 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: dim ({p['dim']}) must be divisible by heads ({p['heads']})")
         if p["temperature"] is not None and not (isinstance(p["temperature"], (int, float)) and p["temperature"] > 0):
             raise InvalidInput(f"sasrec: temperature must be a positive number or None, got {p['temperature']!r}")
+        if not isinstance(p["repeat_bias"], bool):
+            raise InvalidInput(f"sasrec: repeat_bias must be true or false, got {p['repeat_bias']!r}")
         if not 0.0 <= p["dropout"] < 1.0:
             raise InvalidInput(f"sasrec: dropout must be in [0, 1), got {p['dropout']}")
 
@@ -269,6 +276,7 @@ class SASRecRecommender(Recommender):
             n_items, max_len=p["max_len"], dim=p["dim"], layers=p["layers"], heads=p["heads"],
             dropout=p["dropout"], n_attributes=n_attributes,
             temperature=None if p["temperature"] is None else float(p["temperature"]),
+            repeat_bias=bool(p["repeat_bias"]),
         )
         if self._attr_arrays is not None:
             index, offsets = self._attr_arrays
@@ -276,23 +284,49 @@ class SASRecRecommender(Recommender):
         return net
 
     def _batch_loss(self, net: SASRecNet, inputs: torch.Tensor, targets: torch.Tensor, n_items: int, rng) -> torch.Tensor:
+        # bf16: matrix products in bfloat16 (weights, optimizer and softmax stay float32). The
+        # catalog-wide logits are the bulk of an epoch's memory traffic; half-width values
+        # halve it, and CPUs with AMX or AVX-512 BF16 multiply them natively.
+        with torch.autocast(inputs.device.type, dtype=torch.bfloat16, enabled=self.params["precision"] == "bf16"):
+            return self._loss(net, inputs, targets, n_items, rng)
+
+    def _loss(self, net: SASRecNet, inputs: torch.Tensor, targets: torch.Tensor, n_items: int, rng) -> torch.Tensor:
         table = net.item_table()  # (n_items + 1, D)
         states = net(inputs, table)  # (B, T, D)
         valid = targets > 0
         states, labels = states[valid], targets[valid] - 1  # (M, D), (M,) catalog indices
+        session = recency = None
+        if net.repeat is not None:
+            session, recency = _prefixes(inputs, valid)
         if self.params["loss"] == "ce":
-            return F.cross_entropy(net.logits(states, table), labels)
+            logits = net.logits(states, table)
+            if session is not None:
+                logits = logits + net.repeat.dense(session, recency, states, n_items + 1)[:, 1:]
+            return F.cross_entropy(logits, labels)
         # Sampled softmax: the positive against negatives shared by the batch, every score
         # minus the log of its expected count among the draws; a negative that happens to be
         # the positive is masked out (it is not a negative for that row).
         cdf, log_q = self._negative_sampler(n_items, states.device)
         draws = np.minimum(np.searchsorted(cdf, rng.random(self.params["negatives"])), n_items - 1)
         negatives = torch.from_numpy(draws).to(states.device)
-        states = net.output_states(states)
-        pos = (states * net.output_table(table[labels + 1])).sum(-1, keepdim=True) - log_q[labels, None]  # (M, 1)
-        neg = states @ net.output_table(table[negatives + 1]).T - log_q[negatives]  # (M, N)
+        out = net.output_states(states)
+        pos = (out * net.output_table(table[labels + 1])).sum(-1, keepdim=True) - log_q[labels, None]  # (M, 1)
+        neg = out @ net.output_table(table[negatives + 1]).T - log_q[negatives]  # (M, N)
         neg = neg.masked_fill(negatives[None, :] == labels[:, None], float("-inf"))
-        logits = torch.cat([pos, neg], dim=1)
+        parts = [pos, neg]
+        if session is not None:
+            # The repeat term only learns what it costs if the items it lifts compete: each row's
+            # own earlier items join its negatives (once each), and the shared draws that are
+            # among them leave, so no item is counted twice.
+            pos = pos + net.repeat.at(session, recency, states, labels[:, None] + 1)
+            in_session = (session[:, :, None] == negatives[None, None, :] + 1).any(1)  # (M, N)
+            neg = neg.masked_fill(in_session, float("-inf"))
+            own = (out[:, None, :] * net.output_table(table[session])).sum(-1) - log_q[session - 1]  # (M, T)
+            own = own + net.repeat.at(session, recency, states, session)
+            earlier_copy = (session[:, :, None] == session[:, None, :]).tril(-1).any(2)  # (M, T)
+            own = own.masked_fill((session == 0) | (session == labels[:, None] + 1) | earlier_copy, float("-inf"))
+            parts = [pos, neg, own]
+        logits = torch.cat(parts, dim=1)
         return F.cross_entropy(logits, torch.zeros(len(labels), dtype=torch.long, device=states.device))
 
     def _negative_sampler(self, n_items: int, device: torch.device) -> tuple[np.ndarray, torch.Tensor]:
@@ -341,7 +375,10 @@ class SASRecRecommender(Recommender):
         else:
             tokens = torch.from_numpy(left_pad(histories, self.params["max_len"])).to(table.device)  # (B, T)
             states = net(tokens, table)[:, -1]  # (B, D): the state after the newest item
-            scores = net.logits(states, table).float().cpu().numpy()  # (B, n_items)
+            scores = net.logits(states, table)  # (B, n_items)
+            if net.repeat is not None:
+                scores = scores + net.repeat.dense(tokens, sequence_recency(tokens), states, table.shape[0])[:, 1:]
+            scores = scores.float().cpu().numpy()
         empty = np.array([len(h) == 0 for h in histories])
         if empty.any():
             scores[empty] = self._popularity
@@ -404,6 +441,15 @@ class SASRecRecommender(Recommender):
         self._table = None
         self._apply_threads()  # a loaded model runs with the threads it was configured for
         self._prepare_serving()
+
+
+def _prefixes(inputs: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each trained position (row-major, as ``states[valid]``): the tokens up to and
+    including it, later ones zeroed, and how many steps back each is. Two (M, T) tensors."""
+    rows, cols = valid.nonzero(as_tuple=True)
+    steps = torch.arange(inputs.shape[1], device=inputs.device)
+    session = inputs[rows].masked_fill(steps[None, :] > cols[:, None], 0)
+    return session, (cols[:, None] - steps[None, :]).clamp(min=0)
 
 
 def _warmup_cosine(step: int, warmup: int, total: int) -> float:

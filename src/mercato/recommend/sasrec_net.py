@@ -8,7 +8,11 @@ Differences from the original that the recent literature shows matter:
   "Turning Dross Into Gold Loss") or sampled softmax with many negatives, not BCE with one;
 - optionally scored by cosine similarity over a temperature instead of a dot product
   (NISER, Gupta et al. 2019; CORE, Hou et al. 2022): with item-vector norms out of the
-  score, popular items cannot win by norm alone, which helps long-tail session data.
+  score, popular items cannot win by norm alone, which helps long-tail session data;
+- optionally a repeat-aware term (``RepeatScores``) for items already in the sequence, as
+  RepeatNet (Ren et al. 2019) argues for session data, where many next clicks go back to an
+  item viewed minutes ago: a learned weight per recency of each earlier occurrence, plus a
+  per-sequence gate read from the state (does this session go back, or explore?).
 
 Item index 0 is padding; catalog item ``i`` is token ``i + 1``.
 """
@@ -70,10 +74,12 @@ class SASRecNet(nn.Module):
         dropout: float,
         n_attributes: int = 0,
         temperature: float | None = None,
+        repeat_bias: bool = False,
     ) -> None:
         super().__init__()
         self.max_len = max_len
         self.temperature = temperature  # None: dot-product scores; else cosine / temperature
+        self.repeat = RepeatScores(max_len, dim) if repeat_bias else None
         self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)  # token 0 = padding
         self.pos_emb = nn.Embedding(max_len, dim)
         # Optional side features: each item's embedding is enriched by the mean of its attributes'.
@@ -133,6 +139,42 @@ class SASRecNet(nn.Module):
         return self.output_states(states) @ self.output_table(table)[1:].T
 
 
+class RepeatScores(nn.Module):
+    """The score an item gets for having occurred earlier in the sequence.
+
+    For a candidate item c and a sequence state h: the sum over c's earlier occurrences of a
+    learned weight for how recent each was (0 = the newest item), plus a gate ``h · v`` added
+    once if c occurred at all. Both start at zero, so a fresh model scores as without them.
+    """
+
+    def __init__(self, max_len: int, dim: int) -> None:
+        super().__init__()
+        self.recency_weight = nn.Parameter(torch.zeros(max_len))
+        self.gate = nn.Linear(dim, 1)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.zeros_(self.gate.bias)
+
+    def dense(self, session: torch.Tensor, recency: torch.Tensor, states: torch.Tensor, n_tokens: int) -> torch.Tensor:
+        """(M, T) tokens of each row's earlier items (0 = none), their (M, T) recencies and the
+        (M, D) states -> (M, n_tokens) repeat scores of every token (column 0, padding, is junk)."""
+        scores = torch.zeros(session.shape[0], n_tokens, dtype=states.dtype, device=states.device)
+        scores.scatter_add_(1, session, self.recency_weight[recency].to(states.dtype))
+        seen = torch.zeros_like(scores).scatter_(1, session, 1.0)
+        return scores + seen * self.gate(states)
+
+    def at(self, session: torch.Tensor, recency: torch.Tensor, states: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+        """The same for given (M, C) candidate tokens only -> (M, C); cheap for sampled losses."""
+        same = (session[:, :, None] == candidates[:, None, :]) & (session[:, :, None] != 0)  # (M, T, C)
+        weights = self.recency_weight[recency].to(states.dtype)[:, :, None]  # (M, T, 1)
+        return (same * weights).sum(1) + same.any(1) * self.gate(states)
+
+
+def sequence_recency(tokens: torch.Tensor) -> torch.Tensor:
+    """(B, T) left-padded tokens, newest last -> (B, T) how many steps back each one is."""
+    t = tokens.shape[1]
+    return torch.arange(t - 1, -1, -1, device=tokens.device).expand_as(tokens)
+
+
 def _init_weights(module: nn.Module) -> None:
     if isinstance(module, nn.Linear):
         nn.init.normal_(module.weight, std=0.02)
@@ -157,7 +199,11 @@ class NextItemScorer(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         states = self.net(tokens, self.table)[:, -1]  # (B, D): the state after the newest item
-        return self.net.output_states(states) @ self.out_table.T
+        scores = self.net.output_states(states) @ self.out_table.T
+        if self.net.repeat is not None:
+            repeat = self.net.repeat.dense(tokens, sequence_recency(tokens), states, self.table.shape[0])
+            scores = scores + repeat[:, 1:]
+        return scores
 
 
 def trace_single_sequence_scorer(net: SASRecNet, table: torch.Tensor, *, width: int | None = None) -> torch.jit.ScriptModule:

@@ -5,6 +5,7 @@ import json
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -115,7 +116,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
@@ -212,3 +213,57 @@ def test_the_traced_one_sequence_path_scores_like_the_eager_batch_path():
     clone.partial_fit(data)
     assert clone._scorer is not None
     assert np.allclose(clone.score_histories([histories[1]])[0], clone.score_histories(histories)[1], atol=1e-4)
+
+
+def go_back_data(n_sequences: int, n_items: int, seed: int):
+    """Sessions a b c a of random items: the fourth item is always the first one again, while
+    b and c are unpredictable. A fresh triple is answered only by going back in the session."""
+    rng = np.random.default_rng(seed)
+    triples = [rng.choice(n_items, size=3, replace=False) for _ in range(n_sequences)]
+    return [[f"i{a}", f"i{b}", f"i{c}", f"i{a}"] for a, b, c in triples]
+
+
+@pytest.mark.parametrize("loss", ["ce", "sampled"])
+def test_repeat_term_learns_to_go_back_to_an_earlier_item(loss, tmp_path):
+    sequences = go_back_data(600, n_items=200, seed=0)
+    data = Interactions.from_sequences(sequences)
+    params = {**FAST, "max_epochs": 20, "valid_mode": "none", "loss": loss, "negatives": 20, "repeat_bias": True, "temperature": 0.1}
+    model = SASRecRecommender(**params).fit(data)
+    fresh = go_back_data(50, n_items=200, seed=1)
+    right = sum(model.recommend_for_items(seq[:3], k=1)[0][0] == seq[3] for seq in fresh)
+    assert right >= 45
+    weights = model._net.repeat.recency_weight.detach().numpy()
+    assert weights[2] > max(weights[0], weights[1])  # two steps back is where the answer is
+    history = pd.Index(data.item_ids).get_indexer(fresh[0][:3])
+    loaded = Recommender.load(model.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.score_histories([history, history[:2]]), model.score_histories([history, history[:2]]), atol=1e-5)
+    assert np.allclose(model.score_histories([history])[0], model.score_histories([history, history[:2]])[0], atol=1e-4)  # traced == eager
+
+
+def test_repeat_scores_sum_recency_weights_per_occurrence_plus_a_gate_once():
+    from mercato.recommend.sasrec import _prefixes
+    from mercato.recommend.sasrec_net import RepeatScores, sequence_recency
+
+    repeat = RepeatScores(max_len=4, dim=2)
+    with torch.no_grad():
+        repeat.recency_weight.copy_(torch.tensor([10.0, 20.0, 30.0, 40.0]))
+        repeat.gate.bias.fill_(0.5)
+    tokens = torch.tensor([[0, 5, 3, 5]])  # left-padded; item token 5 twice (2 and 0 steps back)
+    states = torch.zeros(1, 2)
+    dense = repeat.dense(tokens, sequence_recency(tokens), states, n_tokens=8)
+    assert dense[0, 5] == 30 + 10 + 0.5 and dense[0, 3] == 20 + 0.5 and dense[0, 4] == 0 and dense[0, 7] == 0
+    at = repeat.at(tokens, sequence_recency(tokens), states, torch.tensor([[5, 3, 4]]))
+    torch.testing.assert_close(at, dense[:, [5, 3, 4]])
+    # Training rows see only their own prefix: position 2 (token 3) has not seen the last 5.
+    session, recency = _prefixes(tokens, torch.tensor([[False, True, True, False]]))
+    assert session.tolist() == [[0, 5, 0, 0], [0, 5, 3, 0]] and recency.tolist() == [[1, 0, 0, 0], [2, 1, 0, 0]]
+
+
+@pytest.mark.parametrize("loss", ["ce", "sampled"])
+def test_bf16_training_learns_cycles_and_serves_float32_scores(loss):
+    data, perm = cycle_data()
+    model = SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", loss=loss, negatives=10, precision="bf16").fit(data)
+    correct = sum(model.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+    assert correct >= 0.8 * N_ITEMS
+    assert model._net.item_emb.weight.dtype == torch.float32  # weights stay float32
+    assert model.score_histories([np.array([1, 2])]).dtype == np.float32
