@@ -42,6 +42,7 @@ LOSSES = ("ce", "sampled")
 # a long-tail catalog rarely picks). Scores are logQ-corrected either way, so the sampled loss
 # stays an estimate of the full softmax (Bengio & Senécal 2008; Yi et al. 2019).
 SAMPLINGS = ("uniform", "mixed")
+POSITIONS = ("from_start", "from_end")  # what a position embedding counts, see SASRecNet.forward
 PRECISIONS = ("fp32", "bf16")  # of training's matrix products; serving is always float32
 
 
@@ -62,6 +63,7 @@ class SASRecRecommender(Recommender):
         temperature: float | None = None,
         repeat_bias: bool = False,
         precision: str = "fp32",
+        positions: str = "from_start",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 128,
@@ -104,6 +106,8 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: loss must be one of {LOSSES}, got {p['loss']!r}")
         if p["precision"] not in PRECISIONS:
             raise InvalidInput(f"sasrec: precision must be one of {PRECISIONS}, got {p['precision']!r}")
+        if p["positions"] not in POSITIONS:
+            raise InvalidInput(f"sasrec: positions must be one of {POSITIONS}, got {p['positions']!r}")
         if p["sampling"] not in SAMPLINGS:
             raise InvalidInput(f"sasrec: sampling must be one of {SAMPLINGS}, got {p['sampling']!r}")
         for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs"):
@@ -277,6 +281,7 @@ class SASRecRecommender(Recommender):
             dropout=p["dropout"], n_attributes=n_attributes,
             temperature=None if p["temperature"] is None else float(p["temperature"]),
             repeat_bias=bool(p["repeat_bias"]),
+            positions=p["positions"],
         )
         if self._attr_arrays is not None:
             index, offsets = self._attr_arrays

@@ -75,9 +75,11 @@ class SASRecNet(nn.Module):
         n_attributes: int = 0,
         temperature: float | None = None,
         repeat_bias: bool = False,
+        positions: str = "from_start",
     ) -> None:
         super().__init__()
         self.max_len = max_len
+        self.positions = positions
         self.temperature = temperature  # None: dot-product scores; else cosine / temperature
         self.repeat = RepeatScores(max_len, dim) if repeat_bias else None
         self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)  # token 0 = padding
@@ -108,12 +110,19 @@ class SASRecNet(nn.Module):
         """tokens: (B, T) item tokens, left-padded with 0. Returns (B, T, D) sequence states."""
         b, t = tokens.shape
         table = self.item_table() if table is None else table
-        # Positions count back from the newest item (which is always the last column), so a
-        # batch cropped to its longest sequence sees the same positions as a full-width one.
-        positions = torch.arange(self.max_len - t, self.max_len, device=tokens.device)
-        x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)[None]  # (B, T, D)
-        x = self.emb_dropout(x)
         keep = tokens != 0  # (B, T)
+        if self.positions == "from_start":
+            # Position 0 is the oldest item kept. A training window's state at step t then sees
+            # exactly what a request with those t items sees, and nothing of what comes later.
+            positions = (keep.cumsum(1) - 1).clamp(min=0)  # (B, T)
+            x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)
+        else:
+            # from_end (the original SASRec layout): positions count back from the last column.
+            # In training that column holds the window's last item, so a state at an earlier
+            # step knows how many items the sequence still has to go: a look at the future.
+            positions = torch.arange(self.max_len - t, self.max_len, device=tokens.device)
+            x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)[None]  # (B, T, D)
+        x = self.emb_dropout(x)
         causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
         # A query may look at earlier non-padding keys; padding queries look at themselves only,
         # so no attention row is empty (an all-masked row gives NaN in softmax).

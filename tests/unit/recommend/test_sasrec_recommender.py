@@ -116,7 +116,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
@@ -267,3 +267,17 @@ def test_bf16_training_learns_cycles_and_serves_float32_scores(loss):
     assert correct >= 0.8 * N_ITEMS
     assert model._net.item_emb.weight.dtype == torch.float32  # weights stay float32
     assert model.score_histories([np.array([1, 2])]).dtype == np.float32
+
+
+def test_a_training_step_sees_what_a_request_with_that_prefix_sees():
+    # A window a b c d: the state after b must not depend on c and d coming later (from_start),
+    # which is what a live request holding only a b gets. The original layout (from_end)
+    # numbers positions from the window's end, so that state knows two more items follow.
+    torch.manual_seed(0)
+    window = torch.tensor([[0, 0, 4, 7, 2, 9]])
+    prefix = torch.tensor([[0, 0, 0, 0, 4, 7]])
+    for positions, same in (("from_start", True), ("from_end", False)):
+        net = SASRecNet(N_ITEMS, max_len=6, dim=16, layers=1, heads=1, dropout=0.0, positions=positions).eval()
+        with torch.no_grad():
+            at_b_in_training, at_b_in_a_request = net(window)[0, 3], net(prefix)[0, -1]
+        assert torch.allclose(at_b_in_training, at_b_in_a_request, atol=1e-5) is same
