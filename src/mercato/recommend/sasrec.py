@@ -322,11 +322,16 @@ class SASRecRecommender(Recommender):
         if session is not None:
             # The repeat term only learns what it costs if the items it lifts compete: each row's
             # own earlier items join its negatives (once each), and the shared draws that are
-            # among them leave, so no item is counted twice.
-            pos = pos + net.repeat.at(session, recency, states, labels[:, None] + 1)
-            in_session = (session[:, :, None] == negatives[None, None, :] + 1).any(1)  # (M, N)
+            # among them leave, so no item is counted twice. The positive and the row's own items
+            # are in every row's softmax, not drawn, so they are exact terms of the partition
+            # function and take no correction; only the draws stand for the rest of the catalog.
+            # (With every term corrected alike, a draw would count for one item, not for
+            # 1 / (negatives · q) of them, and items already seen would be learned as that
+            # much less likely: tens of times, against a uniform draw from a large catalog.)
+            pos = pos + log_q[labels, None] + net.repeat.at(session, recency, states, labels[:, None] + 1)
+            in_session = _drawn_in_session(session, negatives + 1, n_items)  # (M, N)
             neg = neg.masked_fill(in_session, float("-inf"))
-            own = (out[:, None, :] * net.output_table(table[session])).sum(-1) - log_q[session - 1]  # (M, T)
+            own = (out[:, None, :] * net.output_table(table[session])).sum(-1)  # (M, T)
             own = own + net.repeat.at(session, recency, states, session)
             earlier_copy = (session[:, :, None] == session[:, None, :]).tril(-1).any(2)  # (M, T)
             own = own.masked_fill((session == 0) | (session == labels[:, None] + 1) | earlier_copy, float("-inf"))
@@ -446,6 +451,20 @@ class SASRecRecommender(Recommender):
         self._table = None
         self._apply_threads()  # a loaded model runs with the threads it was configured for
         self._prepare_serving()
+
+
+def _drawn_in_session(session: torch.Tensor, drawn: torch.Tensor, n_items: int) -> torch.Tensor:
+    """(M, T) session tokens, (N,) drawn tokens -> (M, N): is draw n among row m's items?
+
+    Through a token -> slot table rather than comparing every pair (M·T·N, tens of millions
+    a batch); a token drawn twice maps to one slot, which both draws then read.
+    """
+    slot = torch.full((n_items + 1,), -1, dtype=torch.long, device=drawn.device)
+    slot[drawn] = torch.arange(len(drawn), device=drawn.device)
+    hit = slot[session]  # (M, T): the slot of each session token among the draws, -1 if none
+    seen = torch.zeros(session.shape[0], len(drawn) + 1, dtype=torch.bool, device=drawn.device)
+    seen.scatter_(1, torch.where(hit >= 0, hit, len(drawn)), True)  # column N collects the misses
+    return seen[:, slot[drawn]]
 
 
 def _prefixes(inputs: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -281,3 +281,13 @@ def test_a_training_step_sees_what_a_request_with_that_prefix_sees():
         with torch.no_grad():
             at_b_in_training, at_b_in_a_request = net(window)[0, 3], net(prefix)[0, -1]
         assert torch.allclose(at_b_in_training, at_b_in_a_request, atol=1e-5) is same
+
+
+def test_drawn_in_session_matches_pairwise_comparison_even_for_repeated_draws():
+    from mercato.recommend.sasrec import _drawn_in_session
+
+    rng = np.random.default_rng(0)
+    session = torch.from_numpy(rng.integers(0, 12, size=(40, 6)))  # 0 = padding
+    drawn = torch.from_numpy(rng.integers(1, 12, size=25))  # repeats among 11 tokens
+    expected = ((session[:, :, None] == drawn[None, None, :]) & (session[:, :, None] != 0)).any(1)
+    assert torch.equal(_drawn_in_session(session, drawn, n_items=11), expected)
