@@ -43,8 +43,10 @@ DEFAULT_PARAMS: dict[tuple[str, str], dict] = {
         "max_len": 20, "dropout": 0.2, "valid_mode": "tail", "valid_exclude_seen": False, "loss": "sampled",
         "negatives": 1024, "sampling": "mixed", "temperature": 0.07, "max_minutes": 10.0,
     },
+    # YooChoose: full softmax with the repeat term (validation 0.3802 against 0.3682 without).
     ("yoochoose-1-64", "sasrec"): {
-        "max_len": 20, "dropout": 0.2, "valid_mode": "tail", "valid_exclude_seen": False, "temperature": 0.07, "max_minutes": 30.0,
+        "max_len": 20, "dropout": 0.2, "valid_mode": "tail", "valid_exclude_seen": False, "temperature": 0.07,
+        "repeat_bias": True, "max_minutes": 30.0,
     },
 }
 
