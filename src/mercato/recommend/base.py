@@ -184,6 +184,12 @@ class Recommender(ABC):
         return directory
 
     @classmethod
+    def saved_params(cls, params: dict) -> dict:
+        """The constructor arguments for a saved config; a model whose defaults changed maps
+        an older config's missing keys to the behaviour it was saved with."""
+        return params
+
+    @classmethod
     def load(cls, directory: str | Path) -> Recommender:
         """Load any saved model; call on the base class or on the right subclass."""
         from mercato.recommend.registry import model_class
@@ -207,7 +213,7 @@ class Recommender(ABC):
             )
         with np.load(arrays_path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-        model = model_cls(**config["params"])
+        model = model_cls(**model_cls.saved_params(config["params"]))
         model.item_ids = arrays.pop("item_ids")
         model.user_ids = arrays.pop("user_ids")
         lengths = arrays.pop("history_lengths")

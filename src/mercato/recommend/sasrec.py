@@ -432,6 +432,11 @@ class SASRecRecommender(Recommender):
         return self._table
 
     # ---- persistence --------------------------------------------------------------------
+    @classmethod
+    def saved_params(cls, params: dict) -> dict:
+        # Models saved before ``positions`` existed were trained with the original layout.
+        return {"positions": "from_end", **params}
+
     def _state(self) -> dict[str, np.ndarray]:
         state = {f"w.{k}": v.detach().cpu().numpy() for k, v in self._net.state_dict().items()}
         state["popularity"] = self._popularity

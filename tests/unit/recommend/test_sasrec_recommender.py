@@ -291,3 +291,16 @@ def test_drawn_in_session_matches_pairwise_comparison_even_for_repeated_draws():
     drawn = torch.from_numpy(rng.integers(1, 12, size=25))  # repeats among 11 tokens
     expected = ((session[:, :, None] == drawn[None, None, :]) & (session[:, :, None] != 0)).any(1)
     assert torch.equal(_drawn_in_session(session, drawn, n_items=11), expected)
+
+
+def test_a_model_saved_before_positions_existed_loads_with_the_layout_it_was_trained_with(tmp_path):
+    data, _ = cycle_data(n_sequences=40)
+    model = SASRecRecommender(**FAST, max_epochs=2, valid_mode="none", positions="from_end").fit(data)
+    config_path = model.save(tmp_path / "m") / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["params"]["positions"]  # as an older version wrote it
+    config_path.write_text(json.dumps(config))
+    loaded = Recommender.load(tmp_path / "m")
+    assert loaded.params["positions"] == "from_end"
+    histories = [np.array([1, 2, 3]), np.array([4])]
+    np.testing.assert_array_equal(loaded.score_histories(histories), model.score_histories(histories))
