@@ -115,13 +115,12 @@ class SASRecNet(nn.Module):
             # Position 0 is the oldest item kept. A training window's state at step t then sees
             # exactly what a request with those t items sees, and nothing of what comes later.
             positions = (keep.cumsum(1) - 1).clamp(min=0)  # (B, T)
-            x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)
         else:
             # from_end (the original SASRec layout): positions count back from the last column.
             # In training that column holds the window's last item, so a state at an earlier
             # step knows how many items the sequence still has to go: a look at the future.
-            positions = torch.arange(self.max_len - t, self.max_len, device=tokens.device)
-            x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)[None]  # (B, T, D)
+            positions = torch.arange(self.max_len - t, self.max_len, device=tokens.device)  # (T,), broadcast over B
+        x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)  # (B, T, D)
         x = self.emb_dropout(x)
         causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
         # A query may look at earlier non-padding keys; padding queries look at themselves only,
