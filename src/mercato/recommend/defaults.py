@@ -37,7 +37,11 @@ DEFAULT_PARAMS: dict[tuple[str, str], dict] = {
     ("amazon-beauty", "sasrec"): {
         "max_len": 50, "dim": 128, "dropout": 0.5, "positions": "from_end", "max_epochs": 20, "max_minutes": 20.0,
     },
-    ("movielens-1m", "sasrec"): {"max_len": 200, "dropout": 0.2, "positions": "from_end", "max_minutes": 60.0},
+    # MovieLens has few, long sequences (8.6k windows of ~115 items): batches of 16 windows give
+    # eight times the optimizer steps of 128 at no extra cost an epoch (0.1883 against 0.1653 on validation).
+    ("movielens-1m", "sasrec"): {
+        "max_len": 200, "dropout": 0.2, "positions": "from_end", "batch_size": 16, "max_minutes": 60.0,
+    },
     # Session data: cosine scores (benchmarks/results/sasrec_validation.md); on Diginetica's
     # 43k items a full softmax costs 11x a 1024-negative epoch, so it samples, in 10 minutes
     # (the measured run; its 30-minute budget is not yet measured with these settings).
