@@ -66,6 +66,7 @@ class SASRecRecommender(Recommender):
         positions: str = "from_start",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        ema_decay: float | None = None,
         batch_size: int = 128,
         max_epochs: int = 200,
         warmup_epochs: float = 1.0,
@@ -119,6 +120,8 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: temperature must be a positive number or None, got {p['temperature']!r}")
         if not isinstance(p["repeat_bias"], bool):
             raise InvalidInput(f"sasrec: repeat_bias must be true or false, got {p['repeat_bias']!r}")
+        if p["ema_decay"] is not None and not (isinstance(p["ema_decay"], float) and 0.0 < p["ema_decay"] < 1.0):
+            raise InvalidInput(f"sasrec: ema_decay must be a number in (0, 1) or None, got {p['ema_decay']!r}")
         if not 0.0 <= p["dropout"] < 1.0:
             raise InvalidInput(f"sasrec: dropout must be in [0, 1), got {p['dropout']}")
 
@@ -161,6 +164,15 @@ class SASRecRecommender(Recommender):
             "sasrec: %d training windows, %d validation cases, %d items, %d parameters, device %s",
             len(inputs), len(valid_targets), n_items, sum(t.numel() for t in net.parameters()), device,
         )
+        # Weight averaging: validation, checkpoints and serving use an exponential moving average
+        # of the weights, not the last step's. Where a model peaks while its learning rate is
+        # still high, the average sits nearer the middle of the minimum the steps bounce around.
+        averaged = None
+        if p["ema_decay"] is not None:
+            averaged = torch.optim.swa_utils.AveragedModel(
+                net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(p["ema_decay"])
+            )
+        evaluated = net if averaged is None else averaged.module
         inputs_t = torch.from_numpy(inputs)
         targets_t = torch.from_numpy(targets)
         lengths = (inputs > 0).sum(1)  # (N,)
@@ -182,6 +194,8 @@ class SASRecRecommender(Recommender):
                 loss.backward()
                 optimizer.step()
                 schedule.step()
+                if averaged is not None:
+                    averaged.update_parameters(net)
                 total_loss += loss.item()
                 n_batches += 1
             elapsed = time.perf_counter() - started
@@ -199,12 +213,12 @@ class SASRecRecommender(Recommender):
             over_budget = p["max_minutes"] is not None and elapsed > 60 * p["max_minutes"]
             last = epoch == p["max_epochs"] or over_budget
             if len(valid_targets) and (epoch % p["eval_every"] == 0 or last):
-                ndcg = self._validation_ndcg(valid_hist, valid_targets)
+                ndcg = self._validation_ndcg(valid_hist, valid_targets, evaluated)
                 improved = ndcg > best_ndcg
                 if improved:
                     best_ndcg, stale = ndcg, 0
-                    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-                    self._checkpoint(net, optimizer, epoch, ndcg)
+                    best_state = {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
+                    self._checkpoint(evaluated, optimizer, epoch, ndcg)
                 else:
                     stale += 1
                 log.info(
@@ -221,6 +235,8 @@ class SASRecRecommender(Recommender):
                 break
         if best_state is not None:
             net.load_state_dict(best_state)
+        elif averaged is not None:  # no validation: serve the average as it stands
+            net.load_state_dict(averaged.module.state_dict())
         self.best_valid_ndcg = best_ndcg
         self._table = None
         self._prepare_serving()
@@ -349,7 +365,15 @@ class SASRecRecommender(Recommender):
             self._sampler = (np.cumsum(q), log_q)
         return self._sampler
 
-    def _validation_ndcg(self, histories: list[np.ndarray], targets: np.ndarray) -> float:
+    def _validation_ndcg(self, histories: list[np.ndarray], targets: np.ndarray, net: SASRecNet) -> float:
+        """NDCG@10 of ``net`` (the trained weights or their average) on the held-out cases."""
+        training_net, self._net, self._table = self._net, net, None
+        try:
+            return self._ndcg(histories, targets)
+        finally:
+            self._net, self._table = training_net, None
+
+    def _ndcg(self, histories: list[np.ndarray], targets: np.ndarray) -> float:
         from mercato.recommend.base import top_k_indices
 
         gains = []

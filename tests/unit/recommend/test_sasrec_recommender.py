@@ -60,6 +60,23 @@ def test_sampled_softmax_also_learns_cycles():
     assert correct >= 0.8 * N_ITEMS
 
 
+def test_weight_averaging_serves_the_average_not_the_last_step():
+    data, perm = cycle_data()
+
+    def correct(model):
+        return sum(model.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+
+    # A short-memory average follows the trained weights, so it learns the cycles ...
+    assert correct(SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", ema_decay=0.9).fit(data)) >= 0.9 * N_ITEMS
+    # ... while one that barely moves stays near the weights after the first step: if the last
+    # step's weights were served, this one would score like the model above.
+    frozen = SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", ema_decay=1 - 1e-9).fit(data)
+    assert correct(frozen) <= 0.3 * N_ITEMS
+    # With validation, the kept best state and its score are the average's as well.
+    averaged = SASRecRecommender(**FAST, max_epochs=60, valid_mode="last_item", valid_exclude_seen=False, ema_decay=0.9).fit(data)
+    assert averaged.best_valid_ndcg > 0.9
+
+
 def test_mixed_negatives_follow_half_uniform_half_frequency_and_still_learn_cycles():
     data, perm = cycle_data()
     model = SASRecRecommender(**FAST, max_epochs=60, valid_mode="none", loss="sampled", negatives=10, sampling="mixed").fit(data)
@@ -116,7 +133,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
