@@ -208,9 +208,11 @@ class SASRecRecommender(Recommender):
                 recent = marks[-4:]
                 per_epoch = (recent[-1] - recent[0]) / (len(recent) - 1) if len(recent) > 1 else elapsed
                 left_s = 60 * p["max_minutes"] - elapsed
-                affordable = epoch + max(1, int(left_s / max(per_epoch, 1e-9)))
-                horizon["steps"] = steps_per_epoch * min(p["max_epochs"], affordable)
-            over_budget = p["max_minutes"] is not None and elapsed > 60 * p["max_minutes"]
+                fit = int(left_s / max(per_epoch, 1e-9))  # whole epochs still within the budget
+                horizon["steps"] = steps_per_epoch * min(p["max_epochs"], epoch + max(1, fit))
+            # Stop before an epoch that would end past the budget, not after it: the budget is
+            # a limit the user set, and the cosine decay above was fitted to end within it.
+            over_budget = p["max_minutes"] is not None and fit < 1
             last = epoch == p["max_epochs"] or over_budget
             if len(valid_targets) and (epoch % p["eval_every"] == 0 or last):
                 ndcg = self._validation_ndcg(valid_hist, valid_targets, evaluated)

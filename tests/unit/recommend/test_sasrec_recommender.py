@@ -177,8 +177,22 @@ def test_time_budget_stops_training():
     started = time.perf_counter()
     model = SASRecRecommender(**FAST, max_epochs=10_000, valid_mode="none", max_minutes=0.05).fit(data)
     elapsed = time.perf_counter() - started
-    assert elapsed < 30  # 3 s budget: it stops after the epoch that crosses it, not after 10,000 epochs
+    assert elapsed < 30  # 3 s budget: it stops when the next epoch would cross it, not after 10,000 epochs
     assert model.is_fitted
+
+
+def test_time_budget_is_not_overrun_by_a_last_epoch(monkeypatch, caplog):
+    # A clock on which every epoch takes exactly one second, and a 6-second budget: six epochs
+    # fit, and a seventh would end past it.
+    import mercato.recommend.sasrec as sasrec_module
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(sasrec_module, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: float(next(ticks)))}))
+    data, _ = cycle_data(n_sequences=50)
+    with caplog.at_level("INFO", logger="mercato.train"):
+        SASRecRecommender(**FAST, max_epochs=100, valid_mode="none", max_minutes=0.1).fit(data)
+    seconds = [float(r.getMessage().split()[-2]) for r in caplog.records if r.getMessage().startswith("epoch")]
+    assert seconds == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
 
 
 def test_partial_fit_moves_the_model_towards_a_new_rule_and_skips_unknown_items():
