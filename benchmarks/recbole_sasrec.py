@@ -125,7 +125,7 @@ def recbole_config(dataset: str, data_path: str, epochs: int, max_len: int) -> d
             "load_col": {"inter": ["session_id", "item_id_list", "item_id"]},
             "benchmark_filename": ["train", "valid", "test"],
             "alias_of_item_id": ["item_id_list"],
-            "eval_args": {"mode": "full"},
+            "eval_args": {"mode": "full", "order": "TO"},  # RecBole requires it; benchmark files keep their order
             "valid_metric": "MRR@20",  # the session protocol's metric, as mercato's early stopping on it
         }
     return {
