@@ -81,12 +81,12 @@ def export_sessions(dataset: str, data_dir: Path, out_dir: Path, max_len: int, s
     train = read_session_file(data_dir / dataset / "train_sessions.txt")
     test_prefixes, test_next = read_session_test(data_dir / dataset / "test.tsv")
     n_valid = max(1, int(len(train) * VALID_FRACTION))
-    valid = [(s[:end], s[end]) for s in train[-n_valid:] for end in range(1, len(s))]
+    valid = _next_item_cases(train[-n_valid:])
     if len(valid) > VALID_MAX_CASES:
         keep = np.sort(np.random.default_rng(seed).choice(len(valid), VALID_MAX_CASES, replace=False))
         valid = [valid[i] for i in keep]
     parts = {
-        "train": [(s[:end], s[end]) for s in train[:-n_valid] for end in range(1, len(s))],
+        "train": _next_item_cases(train[:-n_valid]),
         "valid": valid,
         "test": list(zip(test_prefixes, test_next, strict=True)),
     }
@@ -99,6 +99,11 @@ def export_sessions(dataset: str, data_dir: Path, out_dir: Path, max_len: int, s
                 # Each case its own session id, unique across the files: RecBole's full ranking then
                 # masks nothing, like the harness's session protocol; prefixes keep the newest items.
                 fh.write(f"{part}{number}\t{' '.join(prefix[-max_len:])}\t{target}\n")
+
+
+def _next_item_cases(sessions: list[list[str]]) -> list[tuple[list[str], str]]:
+    """Every (prefix -> next item) case of each session, in session order."""
+    return [(s[:end], s[end]) for s in sessions for end in range(1, len(s))]
 
 
 def recbole_config(dataset: str, data_path: str, epochs: int, max_len: int) -> dict:
