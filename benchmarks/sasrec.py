@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mercato.cli import parse_params
 from mercato.evaluation.datasets import DATASETS, load_split
-from mercato.evaluation.runner import evaluate
+from mercato.evaluation.runner import evaluate, rank_cases
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -41,15 +41,24 @@ def main() -> None:
     parser.add_argument("--dataset", required=True, choices=sorted(DATASETS))
     parser.add_argument("--data-dir", default="../shared/datasets")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--split", choices=("test", "valid"), default="test",
+        help="valid: the harness's validation split (settings are chosen there); writes sasrec_<dataset>_valid.json",
+    )
     parser.add_argument("--table-only", action="store_true", help="only rebuild sasrec.md from the results files")
     args = parser.parse_args()
     if not args.table_only:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         from mercato.recommend.defaults import model_for
 
-        split = load_split(args.dataset, Path(args.data_dir))
+        split = load_split(args.dataset, Path(args.data_dir), split=args.split)
         model = model_for(args.dataset, "sasrec", item_attributes=split.item_attributes, **parse_params(args.param))
-        report = evaluate(split, model, progress=lambda m: print(m, file=sys.stderr, flush=True))
+        progress = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        report = evaluate(split, model, progress=progress)
+        validated = model.validated_model()
+        if validated is not None:  # a refit: what the weights validation chose score on the same cases
+            report["metrics_before_refit"] = rank_cases(split, validated, progress=progress)
+            report["best_epoch"] = model.best_epoch
         report["params"] = {k: v for k, v in report["params"].items() if k != "item_attributes"}
         report["item_attributes"] = bool(split.item_attributes) and bool(model.params.get("item_attributes"))
         report["best_valid_ndcg@10"] = getattr(model, "best_valid_ndcg", None)
@@ -57,8 +66,9 @@ def main() -> None:
         report["published"] = PUBLISHED.get(args.dataset)
         report["target"] = TARGETS.get(args.dataset)
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"sasrec_{args.dataset}.json").write_text(json.dumps(report, indent=2) + "\n")
-        print(json.dumps(report["metrics"], indent=2))
+        suffix = "" if args.split == "test" else "_valid"
+        (RESULTS / f"sasrec_{args.dataset}{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps({k: report[k] for k in ("metrics", "metrics_before_refit") if k in report}, indent=2))
     write_table()
 
 

@@ -42,6 +42,28 @@ def evaluate(
     fit_s = time.perf_counter() - started
     progress(f"fitted in {fit_s:.1f} s; ranking {split.n_cases:,} cases over all items")
 
+    started = time.perf_counter()
+    metrics = rank_cases(split, model, batch_size=batch_size, progress=progress)
+    eval_s = time.perf_counter() - started
+    return {
+        "dataset": split.info.get("dataset"),
+        "protocol": split.protocol,
+        "model": model.name,
+        "params": model.params,
+        "metrics": metrics,
+        "fit_s": round(fit_s, 3),
+        "eval_s": round(eval_s, 3),
+        "n_cases": split.n_cases,
+        "n_items": split.train.n_items,
+        "n_train_interactions": len(split.train),
+        "split_info": {k: v for k, v in split.info.items() if k != "dataset"},
+        "machine": machine_description(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def rank_cases(split: Split, model: Recommender, *, batch_size: int = 1024, progress: Progress = _silent) -> dict:
+    """Metrics of a fitted ``model`` ranking the whole catalog for every case of ``split``."""
     metrics = RankingMetrics(split.train.n_items, CUTOFFS)
     started = time.perf_counter()
     last_report = started
@@ -57,22 +79,7 @@ def evaluate(
         if now - last_report > 10:
             progress(f"  {end:,}/{split.n_cases:,} cases ranked ({now - started:.0f} s)")
             last_report = now
-    eval_s = time.perf_counter() - started
-    return {
-        "dataset": split.info.get("dataset"),
-        "protocol": split.protocol,
-        "model": model.name,
-        "params": model.params,
-        "metrics": {name: round(value, 6) for name, value in metrics.result().items()},
-        "fit_s": round(fit_s, 3),
-        "eval_s": round(eval_s, 3),
-        "n_cases": split.n_cases,
-        "n_items": split.train.n_items,
-        "n_train_interactions": len(split.train),
-        "split_info": {k: v for k, v in split.info.items() if k != "dataset"},
-        "machine": machine_description(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    return {name: round(value, 6) for name, value in metrics.result().items()}
 
 
 def machine_description() -> str:

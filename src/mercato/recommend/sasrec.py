@@ -67,6 +67,7 @@ class SASRecRecommender(Recommender):
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         ema_decay: float | None = None,
+        refit: bool = False,
         batch_size: int = 128,
         max_epochs: int = 200,
         warmup_epochs: float = 1.0,
@@ -118,8 +119,9 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: dim ({p['dim']}) must be divisible by heads ({p['heads']})")
         if p["temperature"] is not None and not (isinstance(p["temperature"], (int, float)) and p["temperature"] > 0):
             raise InvalidInput(f"sasrec: temperature must be a positive number or None, got {p['temperature']!r}")
-        if not isinstance(p["repeat_bias"], bool):
-            raise InvalidInput(f"sasrec: repeat_bias must be true or false, got {p['repeat_bias']!r}")
+        for key in ("repeat_bias", "refit"):
+            if not isinstance(p[key], bool):
+                raise InvalidInput(f"sasrec: {key} must be true or false, got {p[key]!r}")
         if p["ema_decay"] is not None and not (isinstance(p["ema_decay"], float) and 0.0 < p["ema_decay"] < 1.0):
             raise InvalidInput(f"sasrec: ema_decay must be a number in (0, 1) or None, got {p['ema_decay']!r}")
         if not 0.0 <= p["dropout"] < 1.0:
@@ -152,52 +154,23 @@ class SASRecRecommender(Recommender):
         if p["item_attributes"]:
             index, offsets, n_attributes = attribute_csr(interactions.item_ids, p["item_attributes"])
             self._attr_arrays = (index, offsets)
-        self._net = net = self._build_net(n_items, n_attributes).to(device)
-        optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
-        steps_per_epoch = math.ceil(len(inputs) / p["batch_size"])
-        horizon = {"steps": steps_per_epoch * p["max_epochs"]}  # mutable: a time budget shortens it
-        warmup = max(1, int(p["warmup_epochs"] * steps_per_epoch))
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: _warmup_cosine(s, warmup, horizon["steps"])
-        )
+        run = _TrainingRun(self._build_net(n_items, n_attributes).to(device), p, len(inputs))
+        self._net = net = run.net
         log.info(
             "sasrec: %d training windows, %d validation cases, %d items, %d parameters, device %s",
             len(inputs), len(valid_targets), n_items, sum(t.numel() for t in net.parameters()), device,
         )
-        # Weight averaging: validation, checkpoints and serving use an exponential moving average
-        # of the weights, not the last step's. Where a model peaks while its learning rate is
-        # still high, the average sits nearer the middle of the minimum the steps bounce around.
-        averaged = None
-        if p["ema_decay"] is not None:
-            averaged = torch.optim.swa_utils.AveragedModel(
-                net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(p["ema_decay"])
-            )
-        evaluated = net if averaged is None else averaged.module
-        inputs_t = torch.from_numpy(inputs)
-        targets_t = torch.from_numpy(targets)
-        lengths = (inputs > 0).sum(1)  # (N,)
-        best_ndcg, best_state, stale = -1.0, None, 0
+        evaluated = run.served
+        best_ndcg, best_state, best_epoch, stale = -1.0, None, 0, 0
+        # The schedule's horizon in epochs, as it stood during each epoch: a refit replays it.
+        horizons: list[float] = []
         started = time.perf_counter()
         marks: list[float] = []  # elapsed seconds at the end of each epoch's training pass
         self._scorer = None
         for epoch in range(1, p["max_epochs"] + 1):
-            net.train()
             self._table = None
-            total_loss, n_batches = 0.0, 0
-            for batch in length_bucketed_batches(lengths, p["batch_size"], rng):
-                width = int(lengths[batch].max())  # crop the all-padding columns on the left
-                batch = torch.from_numpy(batch)
-                loss = self._batch_loss(
-                    net, inputs_t[batch, -width:].to(device), targets_t[batch, -width:].to(device), n_items, rng
-                )
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                if averaged is not None:
-                    averaged.update_parameters(net)
-                total_loss += loss.item()
-                n_batches += 1
+            horizons.append(run.horizon_steps / run.steps_per_epoch)
+            mean_loss = self._train_epoch(run, inputs, targets, n_items, rng)
             elapsed = time.perf_counter() - started
             if p["max_minutes"] is not None:
                 # Fit the cosine decay into the time budget: the learning rate should reach its
@@ -209,7 +182,7 @@ class SASRecRecommender(Recommender):
                 per_epoch = (recent[-1] - recent[0]) / (len(recent) - 1) if len(recent) > 1 else elapsed
                 left_s = 60 * p["max_minutes"] - elapsed
                 fit = int(left_s / max(per_epoch, 1e-9))  # whole epochs still within the budget
-                horizon["steps"] = steps_per_epoch * min(p["max_epochs"], epoch + max(1, fit))
+                run.horizon_steps = run.steps_per_epoch * min(p["max_epochs"], epoch + max(1, fit))
             # Stop before an epoch that would end past the budget, not after it: the budget is
             # a limit the user set, and the cosine decay above was fitted to end within it.
             over_budget = p["max_minutes"] is not None and fit < 1
@@ -218,30 +191,81 @@ class SASRecRecommender(Recommender):
                 ndcg = self._validation_ndcg(valid_hist, valid_targets, evaluated)
                 improved = ndcg > best_ndcg
                 if improved:
-                    best_ndcg, stale = ndcg, 0
+                    best_ndcg, best_epoch, stale = ndcg, epoch, 0
                     best_state = {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
-                    self._checkpoint(evaluated, optimizer, epoch, ndcg)
+                    self._checkpoint(evaluated, run.optimizer, epoch, ndcg)
                 else:
                     stale += 1
                 log.info(
                     "epoch %3d  loss %.4f  valid ndcg@10 %.4f%s  lr %.2e  %.0f s",
-                    epoch, total_loss / n_batches, ndcg, " *" if improved else "", schedule.get_last_lr()[0], elapsed,
+                    epoch, mean_loss, ndcg, " *" if improved else "", run.schedule.get_last_lr()[0], elapsed,
                 )
                 if stale >= p["patience"]:
                     log.info("early stop: no improvement in %d evaluations", stale)
                     break
             else:
-                log.info("epoch %3d  loss %.4f  %.0f s", epoch, total_loss / n_batches, elapsed)
+                log.info("epoch %3d  loss %.4f  %.0f s", epoch, mean_loss, elapsed)
             if over_budget:
                 log.info("time budget of %.1f min reached", p["max_minutes"])
                 break
         if best_state is not None:
             net.load_state_dict(best_state)
-        elif averaged is not None:  # no validation: serve the average as it stands
-            net.load_state_dict(averaged.module.state_dict())
-        self.best_valid_ndcg = best_ndcg
+        elif run.averaged is not None:  # no validation: serve the average as it stands
+            net.load_state_dict(run.averaged.module.state_dict())
+        self.best_valid_ndcg, self.best_epoch = best_ndcg, best_epoch
+        self.validated_state = None
+        if p["refit"] and best_epoch:
+            self.validated_state = best_state  # kept so that a benchmark can measure what the refit adds
+            self._refit(interactions.sequences(), horizons[:best_epoch], n_items, n_attributes, rng)
         self._table = None
         self._prepare_serving()
+
+    def _refit(self, sequences: list[np.ndarray], horizons: list[float], n_items: int, n_attributes: int, rng) -> None:
+        """Train a fresh model on every sequence, the validation cases included, for the epochs
+        validation chose, replaying the learning-rate schedule of the run that chose them.
+
+        Validation holds out each sequence's newest item (or the newest sessions): the events
+        nearest to what the model will be asked next. Once validation has picked the number of
+        epochs it is no longer needed, and the final model learns from those events too.
+        """
+        p = self.params
+        torch.manual_seed(p["random_state"])  # the same initial weights as the validated run
+        inputs, targets = training_windows(sequences, p["max_len"])
+        run = _TrainingRun(self._build_net(n_items, n_attributes).to(self._device()), p, len(inputs))
+        log.info("refit: a fresh model on all %d training windows for %d epochs", len(inputs), len(horizons))
+        started = time.perf_counter()
+        for epoch, horizon_epochs in enumerate(horizons, start=1):
+            run.horizon_steps = max(1, round(horizon_epochs * run.steps_per_epoch))
+            mean_loss = self._train_epoch(run, inputs, targets, n_items, rng)
+            log.info("refit epoch %3d  loss %.4f  %.0f s", epoch, mean_loss, time.perf_counter() - started)
+        self._net = run.net
+        if run.averaged is not None:  # serve the average, as the validated run did
+            self._net.load_state_dict(run.averaged.module.state_dict())
+        self._checkpoint(self._net, run.optimizer, len(horizons), None, name="refit")
+
+    def _train_epoch(self, run: _TrainingRun, inputs: np.ndarray, targets: np.ndarray, n_items: int, rng) -> float:
+        """One pass over the training windows in length-bucketed batches; returns the mean loss."""
+        net = run.net
+        net.train()
+        device = next(net.parameters()).device
+        inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
+        lengths = (inputs > 0).sum(1)  # (N,)
+        total_loss, n_batches = 0.0, 0
+        for batch in length_bucketed_batches(lengths, self.params["batch_size"], rng):
+            width = int(lengths[batch].max())  # crop the all-padding columns on the left
+            batch = torch.from_numpy(batch)
+            loss = self._batch_loss(
+                net, inputs_t[batch, -width:].to(device), targets_t[batch, -width:].to(device), n_items, rng
+            )
+            run.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            run.optimizer.step()
+            run.schedule.step()
+            if run.averaged is not None:
+                run.averaged.update_parameters(net)
+            total_loss += loss.item()
+            n_batches += 1
+        return total_loss / n_batches
 
     def partial_fit(self, interactions: Interactions) -> SASRecRecommender:
         """Fine-tune on new sequences: ``fine_tune_epochs`` passes at ``fine_tune_lr``, no validation.
@@ -254,28 +278,17 @@ class SASRecRecommender(Recommender):
         self._check_fitted()
         p = self.params
         net = self._net
-        device = next(net.parameters()).device
         to_model = pd.Index(self.item_ids).get_indexer(interactions.item_ids)  # their index -> ours, -1 unknown
         sequences = [seq[seq >= 0] for seq in (to_model[s] for s in interactions.sequences())]
         inputs, targets = training_windows([s for s in sequences if len(s) >= 2], p["max_len"])
         if len(inputs) == 0:
             return self
         rng = np.random.default_rng(p["random_state"])
-        optimizer = torch.optim.AdamW(net.parameters(), lr=p["fine_tune_lr"], weight_decay=p["weight_decay"])
-        lengths = (inputs > 0).sum(1)
-        inputs_t, targets_t = torch.from_numpy(inputs), torch.from_numpy(targets)
-        net.train()
+        # A constant, small learning rate and no weight average: a few steps on fresh events.
+        run = _TrainingRun(net, {**p, "lr": p["fine_tune_lr"], "ema_decay": None}, len(inputs), schedule=False)
         self._table, self._scorer = None, None
         for _ in range(p["fine_tune_epochs"]):
-            for batch in length_bucketed_batches(lengths, p["batch_size"], rng):
-                width = int(lengths[batch].max())
-                batch = torch.from_numpy(batch)
-                loss = self._batch_loss(
-                    net, inputs_t[batch, -width:].to(device), targets_t[batch, -width:].to(device), len(self.item_ids), rng
-                )
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+            self._train_epoch(run, inputs, targets, len(self.item_ids), rng)
         self._table = None  # the item vectors moved
         self._prepare_serving()
         return self
@@ -390,10 +403,10 @@ class SASRecRecommender(Recommender):
             gains.append((hit / np.log2(np.arange(2, 12))).sum(1))
         return float(np.concatenate(gains).mean())
 
-    def _checkpoint(self, net: SASRecNet, optimizer, epoch: int, ndcg: float) -> None:
+    def _checkpoint(self, net: SASRecNet, optimizer, epoch: int, ndcg: float | None, *, name: str = "best") -> None:
         if not self.params["checkpoint_dir"]:
             return
-        path = Path(self.params["checkpoint_dir"]) / "best.safetensors"
+        path = Path(self.params["checkpoint_dir"]) / f"{name}.safetensors"
         save_checkpoint(path, net, optimizer, {"epoch": epoch, "valid_ndcg@10": ndcg, "params": self.params})
 
     # ---- scoring ------------------------------------------------------------------------
@@ -442,6 +455,17 @@ class SASRecRecommender(Recommender):
         table = self._inference_table()
         self._scorer = [(w, trace_single_sequence_scorer(net, table, width=w)) for w in widths]
 
+    def validated_model(self) -> SASRecRecommender | None:
+        """A copy serving the weights validation chose, before the refit (None without a refit):
+        what a benchmark compares the refitted model with."""
+        if getattr(self, "validated_state", None) is None:
+            return None
+        validated = copy.deepcopy(self)
+        validated._net.load_state_dict(self.validated_state)
+        validated._table = None
+        validated._prepare_serving()
+        return validated
+
     def __deepcopy__(self, memo: dict) -> SASRecRecommender:
         # The online learner fine-tunes a deep copy; a frozen TorchScript graph cannot be
         # deep-copied, and the copy traces its own once its new weights are final.
@@ -482,6 +506,29 @@ class SASRecRecommender(Recommender):
         self._table = None
         self._apply_threads()  # a loaded model runs with the threads it was configured for
         self._prepare_serving()
+
+
+class _TrainingRun:
+    """A network with its optimizer, learning-rate schedule and optional weight average."""
+
+    def __init__(self, net: SASRecNet, p: dict, n_windows: int, *, schedule: bool = True) -> None:
+        self.net = net
+        self.optimizer = torch.optim.AdamW(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
+        self.steps_per_epoch = math.ceil(n_windows / p["batch_size"])
+        self.horizon_steps = self.steps_per_epoch * p["max_epochs"]  # a time budget shortens it
+        warmup = max(1, int(p["warmup_epochs"] * self.steps_per_epoch))
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, (lambda s: _warmup_cosine(s, warmup, self.horizon_steps)) if schedule else (lambda s: 1.0)
+        )
+        # Weight averaging: validation, checkpoints and serving use an exponential moving average
+        # of the weights, not the last step's. Where a model peaks while its learning rate is
+        # still high, the average sits nearer the middle of the minimum the steps bounce around.
+        self.averaged = None
+        if p["ema_decay"] is not None:
+            self.averaged = torch.optim.swa_utils.AveragedModel(
+                net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(p["ema_decay"])
+            )
+        self.served = net if self.averaged is None else self.averaged.module  # what validation scores
 
 
 def _drawn_in_session(session: torch.Tensor, drawn: torch.Tensor, n_items: int) -> torch.Tensor:

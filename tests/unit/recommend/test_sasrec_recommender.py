@@ -106,6 +106,27 @@ def test_cosine_scores_learn_cycles_and_are_bounded_by_the_temperature(loss, tmp
     assert np.allclose(model.score_histories([histories[0]])[0], scores[0], atol=1e-4)  # traced == eager
 
 
+def test_refit_learns_the_transitions_validation_held_out(tmp_path, caplog):
+    # "y" is followed by "z" only at the very end of sequences: last-item validation holds every
+    # such "z" out, so the validated model never trains on "y -> z"; the refit does.
+    cycles, perm = cycle_data()
+    sequences = [list(cycles.item_ids[s]) for s in cycles.sequences()] + [["x", "y", "z"]] * 60
+    data = Interactions.from_sequences(sequences)
+    params = {**FAST, "max_epochs": 30, "valid_mode": "last_item", "valid_exclude_seen": False}
+    validated = SASRecRecommender(**params).fit(data)
+    assert validated.recommend_for_items(["x", "y"], k=1)[0][0] != "z"
+    with caplog.at_level("INFO", logger="mercato.train"):
+        refitted = SASRecRecommender(**params, refit=True, checkpoint_dir=str(tmp_path)).fit(data)
+    assert refitted.recommend_for_items(["x", "y"], k=1)[0][0] == "z"
+    correct = sum(refitted.recommend_for_items([f"i{i}"], k=1)[0][0] == f"i{perm[i]}" for i in range(N_ITEMS))
+    assert correct >= 0.9 * N_ITEMS  # and it still knows what the validated run knew
+    # As many refit epochs as validation chose; the validated weights stay inspectable.
+    refit_epochs = [r for r in caplog.records if r.getMessage().startswith("refit epoch")]
+    assert len(refit_epochs) == refitted.best_epoch > 0
+    assert refitted.validated_state is not None and validated.validated_state is None
+    assert load_checkpoint(tmp_path / "refit.safetensors", SASRecNet(N_ITEMS + 3, max_len=50, dim=32, layers=1, heads=2, dropout=0.0))["epoch"] == refitted.best_epoch
+
+
 def test_save_load_identical_scores_and_checkpoint_restores_weights(tmp_path):
     data, _ = cycle_data(n_sequences=40)
     model = SASRecRecommender(**{**FAST, "eval_every": 1}, max_epochs=5, checkpoint_dir=str(tmp_path / "ckpt")).fit(data)
@@ -133,7 +154,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
