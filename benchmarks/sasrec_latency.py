@@ -1,7 +1,7 @@
 """Single-request inference latency of the sequential transformer on a 12k-item catalog.
 
 One anonymous session of 20 items → scores over all 12,092 items → top 10, as
-``recommend_for_items`` serves it. Reports median and p99 over many requests after warm-up
+``recommend_for_items`` serves it, with the network amazon-beauty's model has (its defaults). Reports median and p99 over many requests after warm-up
 (the machine is shared: medians, not single timings). Writes
 benchmarks/results/sasrec_latency.json.
 
@@ -22,11 +22,13 @@ import numpy as np
 import torch
 
 from mercato.evaluation.runner import machine_description
+from mercato.recommend.defaults import DEFAULT_PARAMS
 from mercato.recommend.interactions import Interactions
 from mercato.recommend.sasrec import SASRecRecommender
 
 RESULTS = Path(__file__).parent / "results"
 N_ITEMS = 12_092  # the amazon-beauty catalog size
+BEAUTY = DEFAULT_PARAMS[("amazon-beauty", "sasrec")]
 
 
 def main() -> None:
@@ -40,7 +42,9 @@ def main() -> None:
     # on random sequences over the full catalog gives the production architecture.
     sequences = [[f"i{j}" for j in rng.integers(0, N_ITEMS, 30)] for _ in range(4000)]
     sequences.append([f"i{j}" for j in range(N_ITEMS)])  # every item present in the catalog
-    model = SASRecRecommender(max_epochs=1, valid_mode="none", loss="sampled", threads=args.threads)
+    # The network amazon-beauty's model serves (its per-dataset defaults), not the class defaults.
+    shape = {k: BEAUTY[k] for k in ("max_len", "dim", "layers", "heads", "positions") if k in BEAUTY}
+    model = SASRecRecommender(**shape, max_epochs=1, valid_mode="none", loss="sampled", threads=args.threads)
     model.fit(Interactions.from_sequences(sequences))
     torch.set_num_threads(args.threads)
     sessions = [[f"i{j}" for j in rng.integers(0, N_ITEMS, args.session_length)] for _ in range(args.requests)]
@@ -55,7 +59,7 @@ def main() -> None:
     result = {
         "benchmark": "sasrec single-request inference (score all items + top-10 with exclusions)",
         "catalog_items": N_ITEMS,
-        "model": {k: model.params[k] for k in ("max_len", "dim", "layers", "heads")},
+        "model": {k: model.params[k] for k in ("max_len", "dim", "layers", "heads", "positions")},
         "session_length": args.session_length,
         "torch_threads": args.threads,
         "requests": args.requests,

@@ -216,11 +216,11 @@ class SASRecRecommender(Recommender):
         self.validated_state = None
         if p["refit"] and best_epoch:
             self.validated_state = best_state  # kept so that a benchmark can measure what the refit adds
-            self._refit(interactions.sequences(), horizons[:best_epoch], n_items, n_attributes, rng)
+            self._refit(interactions.sequences(), horizons[:best_epoch], n_items, n_attributes)
         self._table = None
         self._prepare_serving()
 
-    def _refit(self, sequences: list[np.ndarray], horizons: list[float], n_items: int, n_attributes: int, rng) -> None:
+    def _refit(self, sequences: list[np.ndarray], horizons: list[float], n_items: int, n_attributes: int) -> None:
         """Train a fresh model on every sequence, the validation cases included, for the epochs
         validation chose, replaying the learning-rate schedule of the run that chose them.
 
@@ -229,7 +229,10 @@ class SASRecRecommender(Recommender):
         epochs it is no longer needed, and the final model learns from those events too.
         """
         p = self.params
-        torch.manual_seed(p["random_state"])  # the same initial weights as the validated run
+        # The same initial weights as the validated run, and batches drawn from a fresh generator:
+        # the refit does not depend on how many epochs past its best the validated run went on.
+        torch.manual_seed(p["random_state"])
+        rng = np.random.default_rng(p["random_state"])
         inputs, targets = training_windows(sequences, p["max_len"])
         run = _TrainingRun(self._build_net(n_items, n_attributes).to(self._device()), p, len(inputs))
         log.info("refit: a fresh model on all %d training windows for %d epochs", len(inputs), len(horizons))

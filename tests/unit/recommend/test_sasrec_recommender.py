@@ -125,6 +125,10 @@ def test_refit_learns_the_transitions_validation_held_out(tmp_path, caplog):
     assert len(refit_epochs) == refitted.best_epoch > 0
     assert refitted.validated_state is not None and validated.validated_state is None
     assert load_checkpoint(tmp_path / "refit.safetensors", SASRecNet(N_ITEMS + 3, max_len=50, dim=32, layers=1, heads=2, dropout=0.0))["epoch"] == refitted.best_epoch
+    # The refit depends on the epoch validation chose, not on how long the validated run went on.
+    impatient = SASRecRecommender(**params, refit=True, patience=1).fit(data)
+    assert impatient.best_epoch == refitted.best_epoch
+    np.testing.assert_array_equal(impatient.score_histories([np.array([0, 1])]), refitted.score_histories([np.array([0, 1])]))
 
 
 def test_save_load_identical_scores_and_checkpoint_restores_weights(tmp_path):
