@@ -95,7 +95,29 @@ def write_table() -> None:
             target = TARGETS.get(dataset, {})
             rows.append(f"| {dataset} | target | " + ", ".join(f"{k} ≥ {v}" if k != "train_minutes" else f"≤ {v} min" for k, v in target.items()) + " | | | | | |")
         lines += rows
+    lines += ["", *side_by_side()]
     (RESULTS / "sasrec.md").write_text("\n".join(lines) + "\n")
+
+
+def side_by_side() -> list[str]:
+    """mercato against RecBole's SASRec on the identical split: NDCG@10, training time, ratios."""
+    lines = [
+        "| dataset | NDCG@10 mercato | NDCG@10 RecBole | NDCG@10 mercato ÷ RecBole | train time mercato | train time RecBole "
+        "| time mercato ÷ RecBole | threads mercato / RecBole |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for dataset in DATASETS:
+        ours, peer = RESULTS / f"sasrec_{dataset}.json", RESULTS / f"recbole_sasrec_{dataset}.json"
+        if not (ours.exists() and peer.exists()):
+            continue
+        a, b = json.loads(ours.read_text()), json.loads(peer.read_text())
+        ndcg_a, ndcg_b = a["metrics"]["ndcg@10"], b["metrics"]["ndcg@10"]
+        lines.append(
+            f"| {dataset} | {ndcg_a:.4f} | {ndcg_b:.4f} ({b['epochs']} epochs) | {ndcg_a / ndcg_b:.2f}× | "
+            f"{a['fit_s'] / 60:.1f} min | {b['fit_s'] / 60:.1f} min | {a['fit_s'] / b['fit_s']:.2f} | "
+            f"{a['params'].get('threads') or 'all'} / {b.get('threads', 'all')} |"
+        )
+    return lines
 
 
 if __name__ == "__main__":
