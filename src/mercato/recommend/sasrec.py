@@ -122,6 +122,8 @@ class SASRecRecommender(Recommender):
         for key in ("repeat_bias", "refit"):
             if not isinstance(p[key], bool):
                 raise InvalidInput(f"sasrec: {key} must be true or false, got {p[key]!r}")
+        if p["refit"] and p["valid_mode"] == "none":
+            raise InvalidInput("sasrec: refit retrains for the epochs validation chose; it needs a valid_mode other than 'none'")
         if p["ema_decay"] is not None and not (isinstance(p["ema_decay"], float) and 0.0 < p["ema_decay"] < 1.0):
             raise InvalidInput(f"sasrec: ema_decay must be a number in (0, 1) or None, got {p['ema_decay']!r}")
         if not 0.0 <= p["dropout"] < 1.0:

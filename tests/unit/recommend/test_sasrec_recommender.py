@@ -158,7 +158,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
