@@ -113,7 +113,7 @@ def side_by_side() -> list[str]:
         a, b = json.loads(ours.read_text()), json.loads(peer.read_text())
         ndcg_a, ndcg_b = a["metrics"]["ndcg@10"], b["metrics"]["ndcg@10"]
         lines.append(
-            f"| {dataset} | {ndcg_a:.4f} | {ndcg_b:.4f} ({b['epochs']} epochs) | {ndcg_a / ndcg_b:.2f}× | "
+            f"| {dataset} | {ndcg_a:.4f} | {ndcg_b:.4f} ({b['epochs']} epoch{'s' if b['epochs'] != 1 else ''}) | {ndcg_a / ndcg_b:.2f}× | "
             f"{a['fit_s'] / 60:.1f} min | {b['fit_s'] / 60:.1f} min | {a['fit_s'] / b['fit_s']:.2f} | "
             f"{a['params'].get('threads') or 'all'} / {b.get('threads', 'all')} |"
         )
