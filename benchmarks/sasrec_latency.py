@@ -1,9 +1,9 @@
 """Single-request inference latency of the sequential transformer on a 12k-item catalog.
 
 One anonymous session of 20 items → scores over all 12,092 items → top 10, as
-``recommend_for_items`` serves it, with the network amazon-beauty's model has (its defaults). Reports median and p99 over many requests after warm-up
-(the machine is shared: medians, not single timings). Writes
-benchmarks/results/sasrec_latency.json.
+``recommend_for_items`` serves it, with the network amazon-beauty's model has (its defaults).
+Reports median and p99 over many requests after warm-up (the machine is shared: medians, not
+single timings). Writes benchmarks/results/sasrec_latency.json.
 
     .venv/bin/python benchmarks/sasrec_latency.py [--requests 2000] [--threads 1]
 """

@@ -98,6 +98,9 @@ class SASRecRecommender(Recommender):
         self._unit_np: np.ndarray | None = None
         self._scorer: list[tuple[int, torch.jit.ScriptModule]] | None = None  # (width, traced graph), see _prepare_serving
         self._sampler: tuple[np.ndarray, torch.Tensor] | None = None  # negatives' (CDF, log q), see _negative_sampler
+        self.best_epoch = 0  # the epoch validation chose (0: none)
+        # With refit: the weights validation chose, kept so that a benchmark can measure what the refit adds.
+        self.validated_state: dict[str, torch.Tensor] | None = None
 
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -217,7 +220,7 @@ class SASRecRecommender(Recommender):
         self.best_valid_ndcg, self.best_epoch = best_ndcg, best_epoch
         self.validated_state = None
         if p["refit"] and best_epoch:
-            self.validated_state = best_state  # kept so that a benchmark can measure what the refit adds
+            self.validated_state = best_state
             self._refit(interactions.sequences(), horizons[:best_epoch], n_items, n_attributes)
         self._table = None
         self._prepare_serving()
@@ -463,7 +466,7 @@ class SASRecRecommender(Recommender):
     def validated_model(self) -> SASRecRecommender | None:
         """A copy serving the weights validation chose, before the refit (None without a refit):
         what a benchmark compares the refitted model with."""
-        if getattr(self, "validated_state", None) is None:
+        if self.validated_state is None:
             return None
         validated = copy.deepcopy(self)
         validated._net.load_state_dict(self.validated_state)
