@@ -68,6 +68,8 @@ class SASRecRecommender(Recommender):
         weight_decay: float = 0.0,
         ema_decay: float | None = None,
         refit: bool = False,
+        recent_fraction: float = 0.0,
+        recent_copies: int = 2,
         batch_size: int = 128,
         max_epochs: int = 200,
         warmup_epochs: float = 1.0,
@@ -115,7 +117,7 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: positions must be one of {POSITIONS}, got {p['positions']!r}")
         if p["sampling"] not in SAMPLINGS:
             raise InvalidInput(f"sasrec: sampling must be one of {SAMPLINGS}, got {p['sampling']!r}")
-        for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs"):
+        for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs", "recent_copies"):
             if not isinstance(p[key], int) or p[key] < 1:
                 raise InvalidInput(f"sasrec: {key} must be a positive integer, got {p[key]!r}")
         if p["dim"] % p["heads"]:
@@ -129,6 +131,8 @@ class SASRecRecommender(Recommender):
             raise InvalidInput("sasrec: refit retrains for the epochs validation chose; it needs a valid_mode other than 'none'")
         if p["ema_decay"] is not None and not (isinstance(p["ema_decay"], float) and 0.0 < p["ema_decay"] < 1.0):
             raise InvalidInput(f"sasrec: ema_decay must be a number in (0, 1) or None, got {p['ema_decay']!r}")
+        if not (isinstance(p["recent_fraction"], (int, float)) and 0.0 <= p["recent_fraction"] < 1.0):
+            raise InvalidInput(f"sasrec: recent_fraction must be a number in [0, 1), got {p['recent_fraction']!r}")
         if not 0.0 <= p["dropout"] < 1.0:
             raise InvalidInput(f"sasrec: dropout must be in [0, 1), got {p['dropout']}")
 
@@ -152,7 +156,7 @@ class SASRecRecommender(Recommender):
         train_seqs, valid_hist, valid_targets = split_validation(
             interactions.sequences(), p["valid_mode"], p["valid_fraction"], p["valid_max_cases"], rng
         )
-        inputs, targets = training_windows(train_seqs, p["max_len"])  # (N, T) tokens each
+        inputs, targets = self._training_windows(train_seqs)  # (N, T) tokens each
         if len(inputs) == 0:
             raise InvalidInput("sasrec: no sequence has two or more items to learn from")
         n_attributes = 0
@@ -238,7 +242,7 @@ class SASRecRecommender(Recommender):
         # the refit does not depend on how many epochs past its best the validated run went on.
         torch.manual_seed(p["random_state"])
         rng = np.random.default_rng(p["random_state"])
-        inputs, targets = training_windows(sequences, p["max_len"])
+        inputs, targets = self._training_windows(sequences)
         run = _TrainingRun(self._build_net(n_items, n_attributes).to(self._device()), p, len(inputs))
         log.info("refit: a fresh model on all %d training windows for %d epochs", len(inputs), len(horizons))
         started = time.perf_counter()
@@ -250,6 +254,26 @@ class SASRecRecommender(Recommender):
         if run.averaged is not None:  # serve the average, as the validated run did
             self._net.load_state_dict(run.averaged.module.state_dict())
         self._checkpoint(self._net, run.optimizer, len(horizons), None, name="refit")
+
+    def _training_windows(self, sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The windows an epoch trains on: every sequence's, then the newest ``recent_fraction``
+        of the sequences' again, ``recent_copies - 1`` more times.
+
+        Session data drifts: the test days' clicks go to items in fashion the days before, some
+        of which barely existed earlier. Oversampling the newest sessions tilts the model
+        towards them without dropping the older ones. Sequences must be in time order (session
+        datasets are: the harness keeps their chronological order); per-user sequences are
+        not, so this is for session data.
+        """
+        p = self.params
+        inputs, targets = training_windows(sequences, p["max_len"])
+        n_recent = int(len(sequences) * p["recent_fraction"])
+        if n_recent and p["recent_copies"] > 1:
+            recent_inputs, recent_targets = training_windows(sequences[-n_recent:], p["max_len"])
+            copies = p["recent_copies"] - 1
+            inputs = np.concatenate([inputs, *[recent_inputs] * copies])
+            targets = np.concatenate([targets, *[recent_targets] * copies])
+        return inputs, targets
 
     def _train_epoch(self, run: _TrainingRun, inputs: np.ndarray, targets: np.ndarray, n_items: int, rng) -> float:
         """One pass over the training windows in length-bucketed batches; returns the mean loss."""

@@ -131,6 +131,34 @@ def test_refit_learns_the_transitions_validation_held_out(tmp_path, caplog):
     np.testing.assert_array_equal(impatient.score_histories([np.array([0, 1])]), refitted.score_histories([np.array([0, 1])]))
 
 
+def test_recent_sessions_oversampled_tilt_the_model_towards_the_newest_rule():
+    # The same number of sessions say "x -> y" (older) and "x -> z" (newer). Seen as often, the
+    # two are a tie; with the newest half trained on three times an epoch, "z" wins after "x".
+    old = [["w", "x", "y"]] * 30
+    new = [["w", "x", "z"]] * 30
+    data = Interactions.from_sequences(old + new)
+    params = {**FAST, "valid_mode": "none", "max_epochs": 15}
+    plain = SASRecRecommender(**params).fit(data)
+    tilted = SASRecRecommender(**params, recent_fraction=0.5, recent_copies=3).fit(data)
+
+    def margin(model):  # score of z minus score of y after the history [w, x]
+        scores = model.score_histories([data.item_positions(["w", "x"])])[0]
+        z, y = data.item_positions(["z", "y"])
+        return scores[z] - scores[y]
+
+    assert tilted.recommend_for_items(["w", "x"], k=1)[0][0] == "z"
+    assert margin(tilted) > margin(plain) + 0.5
+    assert abs(margin(plain)) < margin(tilted)
+
+
+def test_recent_copies_repeat_the_newest_sequences_windows():
+    sequences = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5]), np.array([6, 7])]
+    model = SASRecRecommender(max_len=2, recent_fraction=0.5, recent_copies=3)
+    inputs, targets = model._training_windows(sequences)
+    # Every sequence once, then the newest two twice more: (input, target) token pairs.
+    assert [(int(i[-1]), int(t[-1])) for i, t in zip(inputs, targets)] == [(1, 2), (3, 4), (5, 6), (7, 8)] + [(5, 6), (7, 8)] * 2
+
+
 def test_save_load_identical_scores_and_checkpoint_restores_weights(tmp_path):
     data, _ = cycle_data(n_sequences=40)
     model = SASRecRecommender(**{**FAST, "eval_every": 1}, max_epochs=5, checkpoint_dir=str(tmp_path / "ckpt")).fit(data)
@@ -158,7 +186,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"recent_fraction": "new"}, {"recent_copies": 0}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
