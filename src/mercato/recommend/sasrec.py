@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from mercato.errors import InvalidInput
+from mercato.recommend.allocator import keep_freed_memory_for_reuse
 from mercato.recommend.base import Recommender
 from mercato.recommend.checkpoint import save_checkpoint
 from mercato.recommend.interactions import Interactions
@@ -146,6 +147,7 @@ class SASRecRecommender(Recommender):
         self._validate_params()
         p = self.params
         self._apply_threads()
+        keep_freed_memory_for_reuse()  # a CPU step's large buffers: reused, not re-faulted per batch
         torch.manual_seed(p["random_state"])
         rng = np.random.default_rng(p["random_state"])
         device = self._device()
