@@ -45,6 +45,9 @@ LOSSES = ("ce", "sampled")
 SAMPLINGS = ("uniform", "mixed")
 POSITIONS = ("from_start", "from_end")  # what a position embedding counts, see SASRecNet.forward
 PRECISIONS = ("fp32", "bf16")  # of training's matrix products; serving is always float32
+# The refit's learning rate: the validated run's schedule replayed up to the chosen epoch (where
+# it may still be high), or a complete warm-up + cosine schedule that reaches zero at that epoch.
+REFIT_SCHEDULES = ("replay", "complete")
 
 
 class SASRecRecommender(Recommender):
@@ -69,6 +72,7 @@ class SASRecRecommender(Recommender):
         weight_decay: float = 0.0,
         ema_decay: float | None = None,
         refit: bool = False,
+        refit_schedule: str = "replay",
         recent_fraction: float = 0.0,
         recent_copies: int = 2,
         batch_size: int = 128,
@@ -116,6 +120,8 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: precision must be one of {PRECISIONS}, got {p['precision']!r}")
         if p["positions"] not in POSITIONS:
             raise InvalidInput(f"sasrec: positions must be one of {POSITIONS}, got {p['positions']!r}")
+        if p["refit_schedule"] not in REFIT_SCHEDULES:
+            raise InvalidInput(f"sasrec: refit_schedule must be one of {REFIT_SCHEDULES}, got {p['refit_schedule']!r}")
         if p["sampling"] not in SAMPLINGS:
             raise InvalidInput(f"sasrec: sampling must be one of {SAMPLINGS}, got {p['sampling']!r}")
         for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs", "recent_copies"):
@@ -233,7 +239,9 @@ class SASRecRecommender(Recommender):
 
     def _refit(self, sequences: list[np.ndarray], horizons: list[float], n_items: int, n_attributes: int) -> None:
         """Train a fresh model on every sequence, the validation cases included, for the epochs
-        validation chose, replaying the learning-rate schedule of the run that chose them.
+        validation chose, replaying the learning-rate schedule of the run that chose them
+        (``refit_schedule="replay"``) or on a complete schedule that ends at that epoch
+        (``"complete"``: the same as training with no validation for that many epochs).
 
         Validation holds out each sequence's newest item (or the newest sessions): the events
         nearest to what the model will be asked next. Once validation has picked the number of
@@ -248,6 +256,8 @@ class SASRecRecommender(Recommender):
         run = _TrainingRun(self._build_net(n_items, n_attributes).to(self._device()), p, len(inputs))
         log.info("refit: a fresh model on all %d training windows for %d epochs", len(inputs), len(horizons))
         started = time.perf_counter()
+        if p["refit_schedule"] == "complete":
+            horizons = [float(len(horizons))] * len(horizons)
         for epoch, horizon_epochs in enumerate(horizons, start=1):
             run.horizon_steps = max(1, round(horizon_epochs * run.steps_per_epoch))
             mean_loss = self._train_epoch(run, inputs, targets, n_items, rng)

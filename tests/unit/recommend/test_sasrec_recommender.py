@@ -131,6 +131,18 @@ def test_refit_learns_the_transitions_validation_held_out(tmp_path, caplog):
     np.testing.assert_array_equal(impatient.score_histories([np.array([0, 1])]), refitted.score_histories([np.array([0, 1])]))
 
 
+def test_a_complete_schedule_refit_is_training_without_validation_for_the_chosen_epochs():
+    data, _ = cycle_data()
+    params = {**FAST, "max_epochs": 30, "valid_mode": "last_item", "valid_exclude_seen": False, "dropout": 0.1}
+    complete = SASRecRecommender(**params, refit=True, refit_schedule="complete").fit(data)
+    replayed = SASRecRecommender(**params, refit=True).fit(data)
+    assert 0 < complete.best_epoch == replayed.best_epoch < 30  # so the replayed schedule had not reached zero
+    plain = SASRecRecommender(**{**params, "valid_mode": "none", "max_epochs": complete.best_epoch}).fit(data)
+    history = [np.array([0, 1, 2])]
+    np.testing.assert_allclose(complete.score_histories(history), plain.score_histories(history), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(replayed.score_histories(history), plain.score_histories(history), atol=1e-3)
+
+
 def test_recent_sessions_oversampled_tilt_the_model_towards_the_newest_rule():
     # The same number of sessions say "x -> y" (older) and "x -> z" (newer). Seen as often, the
     # two are a tie; with the newest half trained on three times an epoch, "z" wins after "x".
@@ -186,7 +198,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"recent_fraction": "new"}, {"recent_copies": 0}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"refit_schedule": "cosine"}, {"recent_fraction": "new"}, {"recent_copies": 0}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
