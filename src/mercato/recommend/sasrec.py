@@ -112,18 +112,13 @@ class SASRecRecommender(Recommender):
     # ---- training -----------------------------------------------------------------------
     def _validate_params(self) -> None:
         p = self.params
-        if p["valid_mode"] not in VALID_MODES:
-            raise InvalidInput(f"sasrec: valid_mode must be one of {VALID_MODES}, got {p['valid_mode']!r}")
-        if p["loss"] not in LOSSES:
-            raise InvalidInput(f"sasrec: loss must be one of {LOSSES}, got {p['loss']!r}")
-        if p["precision"] not in PRECISIONS:
-            raise InvalidInput(f"sasrec: precision must be one of {PRECISIONS}, got {p['precision']!r}")
-        if p["positions"] not in POSITIONS:
-            raise InvalidInput(f"sasrec: positions must be one of {POSITIONS}, got {p['positions']!r}")
-        if p["refit_schedule"] not in REFIT_SCHEDULES:
-            raise InvalidInput(f"sasrec: refit_schedule must be one of {REFIT_SCHEDULES}, got {p['refit_schedule']!r}")
-        if p["sampling"] not in SAMPLINGS:
-            raise InvalidInput(f"sasrec: sampling must be one of {SAMPLINGS}, got {p['sampling']!r}")
+        choices = {
+            "valid_mode": VALID_MODES, "loss": LOSSES, "precision": PRECISIONS, "positions": POSITIONS,
+            "refit_schedule": REFIT_SCHEDULES, "sampling": SAMPLINGS,
+        }
+        for key, allowed in choices.items():
+            if p[key] not in allowed:
+                raise InvalidInput(f"sasrec: {key} must be one of {allowed}, got {p[key]!r}")
         for key in ("max_len", "dim", "layers", "heads", "batch_size", "max_epochs", "eval_every", "negatives", "fine_tune_epochs", "recent_copies"):
             if not isinstance(p[key], int) or p[key] < 1:
                 raise InvalidInput(f"sasrec: {key} must be a positive integer, got {p[key]!r}")
