@@ -15,7 +15,6 @@ Without glibc (macOS, musl) this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 
 log = logging.getLogger("mercato.train")
@@ -32,10 +31,10 @@ def keep_freed_memory_for_reuse() -> bool:
     global _applied
     if _applied:
         return True
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols: the C library it runs on is loaded already (find_library
+        # would spawn ldconfig to look for it, on every fit where it is not glibc).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # no glibc here: nothing to tune
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
