@@ -1,11 +1,12 @@
 """Single-request inference latency of the sequential transformer on a 12k-item catalog.
 
 One anonymous session of 20 items → scores over all 12,092 items → top 10, as
-``recommend_for_items`` serves it, with the network amazon-beauty's model has (its defaults).
+``recommend_for_items`` serves it, with the network amazon-beauty's model has (its defaults), or
+with another dataset's network (``--network movielens-1m``: four blocks over 200 items).
 Reports median and p99 over many requests after warm-up (the machine is shared: medians, not
-single timings). Writes benchmarks/results/sasrec_latency.json.
+single timings). Writes benchmarks/results/sasrec_latency.json (or sasrec_latency_<network>.json).
 
-    .venv/bin/python benchmarks/sasrec_latency.py [--requests 2000] [--threads 1]
+    .venv/bin/python benchmarks/sasrec_latency.py [--requests 2000] [--threads 1] [--network DATASET]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from mercato.recommend.sasrec import SASRecRecommender
 
 RESULTS = Path(__file__).parent / "results"
 N_ITEMS = 12_092  # the amazon-beauty catalog size
-BEAUTY = DEFAULT_PARAMS[("amazon-beauty", "sasrec")]
+NETWORKS = sorted(dataset for dataset, model in DEFAULT_PARAMS if model == "sasrec")
 
 
 def main() -> None:
@@ -36,14 +37,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for inference")
     parser.add_argument("--session-length", type=int, default=20)
+    parser.add_argument(
+        "--network", choices=NETWORKS, default="amazon-beauty", help="the dataset whose default network shape to time"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     # Latency does not depend on what the weights learned, only on the shapes: a one-epoch fit
     # on random sequences over the full catalog gives the production architecture.
     sequences = [[f"i{j}" for j in rng.integers(0, N_ITEMS, 30)] for _ in range(4000)]
     sequences.append([f"i{j}" for j in range(N_ITEMS)])  # every item present in the catalog
-    # The network amazon-beauty's model serves (its per-dataset defaults), not the class defaults.
-    shape = {k: BEAUTY[k] for k in ("max_len", "dim", "layers", "heads", "positions") if k in BEAUTY}
+    # The network that dataset's model serves (its per-dataset defaults), not the class defaults.
+    defaults = DEFAULT_PARAMS[(args.network, "sasrec")]
+    shape = {k: defaults[k] for k in ("max_len", "dim", "layers", "heads", "positions") if k in defaults}
     model = SASRecRecommender(**shape, max_epochs=1, valid_mode="none", loss="sampled", threads=args.threads)
     model.fit(Interactions.from_sequences(sequences))
     torch.set_num_threads(args.threads)
@@ -59,6 +64,7 @@ def main() -> None:
     result = {
         "benchmark": "sasrec single-request inference (score all items + top-10 with exclusions)",
         "catalog_items": N_ITEMS,
+        "network": args.network,
         "model": {k: model.params[k] for k in ("max_len", "dim", "layers", "heads", "positions")},
         "session_length": args.session_length,
         "torch_threads": args.threads,
@@ -72,7 +78,8 @@ def main() -> None:
         "command": "python benchmarks/sasrec_latency.py " + " ".join(sys.argv[1:]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sasrec_latency.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = "sasrec_latency.json" if args.network == "amazon-beauty" else f"sasrec_latency_{args.network}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
