@@ -4,7 +4,8 @@ One anonymous session of 20 items → scores over all 12,092 items → top 10, a
 ``recommend_for_items`` serves it, with the network amazon-beauty's model has (its defaults), or
 with another dataset's network (``--network movielens-1m``: four blocks over 200 items).
 Reports median and p99 over many requests after warm-up (the machine is shared: medians, not
-single timings). Writes benchmarks/results/sasrec_latency.json (or sasrec_latency_<network>.json).
+single timings). Writes benchmarks/results/sasrec_latency.json (another network:
+sasrec_latency_<network>_<session length>.json).
 
     .venv/bin/python benchmarks/sasrec_latency.py [--requests 2000] [--threads 1] [--network DATASET]
 """
@@ -78,7 +79,11 @@ def main() -> None:
         "command": "python benchmarks/sasrec_latency.py " + " ".join(sys.argv[1:]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "sasrec_latency.json" if args.network == "amazon-beauty" else f"sasrec_latency_{args.network}.json"
+    name = (
+        "sasrec_latency.json"
+        if args.network == "amazon-beauty"
+        else f"sasrec_latency_{args.network}_{args.session_length}.json"
+    )
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -34,7 +34,7 @@ from mercato.recommend.sasrec_data import (
 from mercato.recommend.sasrec_net import SASRecNet, sequence_recency, trace_single_sequence_scorer
 
 log = logging.getLogger("mercato.train")
-SHORT_WIDTH = 16  # items: the shorter of the two traced serving graphs
+SERVING_WIDTHS = (16, 64)  # items: traced serving graphs shorter than max_len (which always has one)
 
 VALID_MODES = ("last_item", "tail", "none")
 LOSSES = ("ce", "sampled")
@@ -489,8 +489,9 @@ class SASRecRecommender(Recommender):
         if net is None or next(net.parameters()).device.type != "cpu":
             return
         net.eval()
-        # Two widths: a short history (the usual live request) need not pay for max_len positions.
-        widths = sorted({min(SHORT_WIDTH, net.max_len), net.max_len})
+        # A few widths: a short history (the usual live request) need not pay for max_len positions;
+        # with MovieLens's 200, a 20-item history costs 4.7 ms padded to 200 (four blocks, one thread).
+        widths = sorted({min(width, net.max_len) for width in SERVING_WIDTHS} | {net.max_len})
         table = self._inference_table()
         self._scorer = [(w, trace_single_sequence_scorer(net, table, width=w)) for w in widths]
 
