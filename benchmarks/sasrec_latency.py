@@ -31,6 +31,7 @@ from mercato.recommend.sasrec import SASRecRecommender
 RESULTS = Path(__file__).parent / "results"
 N_ITEMS = 12_092  # the amazon-beauty catalog size
 NETWORKS = sorted(dataset for dataset, model in DEFAULT_PARAMS if model == "sasrec")
+SHAPE = ("max_len", "dim", "layers", "heads", "positions")  # the parameters that set inference cost
 
 
 def main() -> None:
@@ -49,7 +50,7 @@ def main() -> None:
     sequences.append([f"i{j}" for j in range(N_ITEMS)])  # every item present in the catalog
     # The network that dataset's model serves (its per-dataset defaults), not the class defaults.
     defaults = DEFAULT_PARAMS[(args.network, "sasrec")]
-    shape = {k: defaults[k] for k in ("max_len", "dim", "layers", "heads", "positions") if k in defaults}
+    shape = {k: defaults[k] for k in SHAPE if k in defaults}
     model = SASRecRecommender(**shape, max_epochs=1, valid_mode="none", loss="sampled", threads=args.threads)
     model.fit(Interactions.from_sequences(sequences))
     torch.set_num_threads(args.threads)
@@ -66,7 +67,7 @@ def main() -> None:
         "benchmark": "sasrec single-request inference (score all items + top-10 with exclusions)",
         "catalog_items": N_ITEMS,
         "network": args.network,
-        "model": {k: model.params[k] for k in ("max_len", "dim", "layers", "heads", "positions")},
+        "model": {k: model.params[k] for k in SHAPE},
         "session_length": args.session_length,
         "torch_threads": args.threads,
         "requests": args.requests,

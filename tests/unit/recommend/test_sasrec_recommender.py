@@ -311,7 +311,6 @@ def test_the_traced_one_sequence_path_scores_like_the_eager_batch_path():
     assert np.allclose(clone.score_histories([histories[1]])[0], clone.score_histories(histories)[1], atol=1e-4)
 
 
-
 def test_a_long_max_len_gets_a_middle_serving_width_that_scores_like_the_batch_path():
     data, _ = cycle_data(n_sequences=40)
     model = SASRecRecommender(**FAST, max_epochs=1, valid_mode="none", max_len=80).fit(data)
@@ -320,6 +319,7 @@ def test_a_long_max_len_gets_a_middle_serving_width_that_scores_like_the_batch_p
     together = model.score_histories(histories)
     for row, history in enumerate(histories):
         assert np.allclose(model.score_histories([history])[0], together[row], atol=1e-4)
+
 
 def go_back_data(n_sequences: int, n_items: int, seed: int):
     """Sessions a b c a of random items: the fourth item is always the first one again, while
