@@ -9,6 +9,9 @@ Differences from the original that the recent literature shows matter:
 - optionally scored by cosine similarity over a temperature instead of a dot product
   (NISER, Gupta et al. 2019; CORE, Hou et al. 2022): with item-vector norms out of the
   score, popular items cannot win by norm alone, which helps long-tail session data;
+- optionally a representation-consistent readout (CORE, Hou et al. 2022): the sequence state
+  is a weighted mean of the sequence's own item vectors, the weights read from the
+  transformer's states, so a session and the items it may go to live in one space;
 - optionally a repeat-aware term (``RepeatScores``) for items already in the sequence, as
   RepeatNet (Ren et al. 2019) argues for session data, where many next clicks go back to an
   item viewed minutes ago: a learned weight per recency of each earlier occurrence, plus a
@@ -76,10 +79,14 @@ class SASRecNet(nn.Module):
         temperature: float | None = None,
         repeat_bias: bool = False,
         positions: str = "from_start",
+        readout: str = "state",
     ) -> None:
         super().__init__()
         self.max_len = max_len
         self.positions = positions
+        # item_mix: each step's state is a convex combination of the item vectors seen so far,
+        # weighted by a score each step's transformer state gives its own item.
+        self.mix_weight = nn.Linear(dim, 1) if readout == "item_mix" else None
         self.temperature = temperature  # None: dot-product scores; else cosine / temperature
         self.repeat = RepeatScores(max_len, dim) if repeat_bias else None
         self.item_emb = nn.Embedding(n_items + 1, dim, padding_idx=0)  # token 0 = padding
@@ -120,7 +127,8 @@ class SASRecNet(nn.Module):
             # In training that column holds the window's last item, so a state at an earlier
             # step knows how many items the sequence still has to go: a look at the future.
             positions = torch.arange(self.max_len - t, self.max_len, device=tokens.device)  # (T,), broadcast over B
-        x = table[tokens] * math.sqrt(table.shape[1]) + self.pos_emb(positions)  # (B, T, D)
+        items = table[tokens]  # (B, T, D)
+        x = items * math.sqrt(table.shape[1]) + self.pos_emb(positions)  # (B, T, D)
         x = self.emb_dropout(x)
         causal = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril()  # (T, T)
         # A query may look at earlier non-padding keys; padding queries look at themselves only,
@@ -129,7 +137,13 @@ class SASRecNet(nn.Module):
         mask = mask | torch.eye(t, dtype=torch.bool, device=tokens.device)[None]
         for block in self.blocks:
             x = block(x, mask[:, None])  # mask broadcast over heads: (B, 1, T, T)
-        return self.ln_f(x)
+        x = self.ln_f(x)
+        if self.mix_weight is None:
+            return x
+        # Step t's state: softmax over the steps j <= t of their scores, times their item vectors.
+        scores = self.mix_weight(x).squeeze(-1)  # (B, T)
+        weights = scores[:, None, :].masked_fill(~mask, float("-inf")).softmax(-1)  # (B, T, T)
+        return weights @ self.emb_dropout(items)  # (B, T, D)
 
     def output_states(self, states: torch.Tensor) -> torch.Tensor:
         """Sequence states as the left side of the score product."""

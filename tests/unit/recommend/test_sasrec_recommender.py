@@ -13,7 +13,7 @@ from mercato.errors import InvalidInput
 from mercato.recommend.base import Recommender
 from mercato.recommend.checkpoint import load_checkpoint
 from mercato.recommend.interactions import Interactions
-from mercato.recommend.sasrec import SASRecRecommender
+from mercato.recommend.sasrec import SASRecRecommender, recent_clicks
 from mercato.recommend.sasrec_data import attribute_csr, left_pad, split_validation, training_windows
 from mercato.recommend.sasrec_net import SASRecNet
 
@@ -198,7 +198,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"refit_schedule": "cosine"}, {"recent_fraction": "new"}, {"recent_copies": 0}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"refit_schedule": "cosine"}, {"recent_fraction": "new"}, {"recent_copies": 0}, {"repeat_boost": -1.0}, {"repeat_boost": "high"}, {"repeat_boost": "auto", "valid_mode": "none"}, {"trend_weight": -0.1}, {"trend_weight": "auto", "valid_mode": "none"}, {"trend_fraction": 0.0}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
@@ -344,6 +344,66 @@ def test_repeat_term_learns_to_go_back_to_an_earlier_item(loss, tmp_path):
     loaded = Recommender.load(model.save(tmp_path / "m"))
     np.testing.assert_allclose(loaded.score_histories([history, history[:2]]), model.score_histories([history, history[:2]]), atol=1e-5)
     assert np.allclose(model.score_histories([history])[0], model.score_histories([history, history[:2]])[0], atol=1e-4)  # traced == eager
+
+
+def test_auto_repeat_boost_is_chosen_on_held_out_sessions_and_puts_going_back_first(tmp_path):
+    # A short run has not learned to copy: the held-out sessions (a b c -> a) are answered by
+    # going back, so validation picks a boost, and the boosted model puts the session's items first.
+    data = Interactions.from_sequences(go_back_data(600, n_items=200, seed=0))
+    params = {**FAST, "max_epochs": 2, "eval_every": 1, "valid_mode": "tail", "valid_fraction": 0.2,
+              "valid_exclude_seen": False, "repeat_boost": "auto"}
+    model = SASRecRecommender(**params).fit(data)
+    assert model.repeat_boost_ > 0
+    held_out = go_back_data(600, n_items=200, seed=0)[-120:]
+    histories = [pd.Index(data.item_ids).get_indexer(seq[:3]) for seq in held_out]
+    targets = pd.Index(data.item_ids).get_indexer([seq[3] for seq in held_out])
+    grid = model._ndcg_by_priors(histories, targets, [(0.0, 0.0), (model.repeat_boost_, 0.0)])
+    assert grid[1] > grid[0]  # the chosen boost beats none on the cases it was chosen on
+    top3 = [set(model.score_histories([h])[0].argsort()[-3:]) for h in histories]
+    assert sum(t in top for t, top in zip(targets, top3)) == len(targets)
+    loaded = Recommender.load(model.save(tmp_path / "m"))
+    assert loaded.repeat_boost_ == model.repeat_boost_
+    np.testing.assert_allclose(loaded.score_histories(histories[:4]), model.score_histories(histories[:4]), atol=1e-5)
+
+
+def test_a_fixed_repeat_boost_adds_once_to_each_item_in_the_history_on_both_scoring_paths():
+    data, _ = cycle_data()
+    model = SASRecRecommender(**{**FAST, "max_epochs": 2, "valid_mode": "none", "repeat_boost": 2.5}).fit(data)
+    history = np.array([3, 7, 3, 9])
+    boosted = model.score_histories([history, history[:1]])  # batch path
+    model.repeat_boost_ = 0.0
+    plain = model.score_histories([history, history[:1]])
+    np.testing.assert_allclose(boosted[0] - plain[0], np.isin(np.arange(N_ITEMS), history) * 2.5, atol=1e-5)
+    model.repeat_boost_ = 2.5
+    np.testing.assert_allclose(model.score_histories([history])[0], boosted[0], atol=1e-4)  # traced path
+    # Where validation excludes the history's items, no boost can change its ranking: none is chosen.
+    auto = SASRecRecommender(**{**FAST, "max_epochs": 2, "valid_mode": "last_item", "repeat_boost": "auto"}).fit(data)
+    assert auto.repeat_boost_ == 0.0
+
+
+def test_auto_trend_weight_lifts_what_the_newest_sessions_click_and_serves_the_newest_counts(tmp_path):
+    # Pairs a -> b of random items; in the newest third of the sessions b is one of ten trending items.
+    rng = np.random.default_rng(0)
+    sequences = [[f"i{rng.integers(200)}", f"i{rng.integers(190, 200) if k >= 400 else rng.integers(200)}"] for k in range(600)]
+    data = Interactions.from_sequences(sequences)
+    params = {**FAST, "max_epochs": 2, "eval_every": 1, "valid_mode": "tail", "valid_exclude_seen": False,
+              "temperature": 0.1, "trend_weight": "auto", "trend_fraction": 0.2}
+    model = SASRecRecommender(**params).fit(data)
+    assert model.trend_weight_ > 0 and model.repeat_boost_ == 0.0
+    np.testing.assert_array_equal(model._trend, recent_clicks(data.sequences(), data.n_items, 0.2))
+    history, chosen = np.array([0]), model.trend_weight_
+    with_trend = model.score_histories([history])[0]
+    model.trend_weight_ = 0.0
+    np.testing.assert_allclose(with_trend - model.score_histories([history])[0], chosen * model._trend, atol=1e-4)
+    model.trend_weight_ = chosen
+    loaded = Recommender.load(model.save(tmp_path / "m"))
+    assert loaded.trend_weight_ == model.trend_weight_
+    np.testing.assert_allclose(loaded.score_histories([history, history]), model.score_histories([history, history]), atol=1e-5)
+
+
+def test_recent_clicks_count_the_newest_fraction_of_the_sequences():
+    sequences = [np.array([0, 1]), np.array([1, 2]), np.array([2, 2, 3]), np.array([3])]
+    np.testing.assert_allclose(recent_clicks(sequences, 5, 0.5), np.log1p([0, 0, 2, 2, 0]))
 
 
 def test_repeat_scores_sum_recency_weights_per_occurrence_plus_a_gate_once():
