@@ -401,6 +401,27 @@ def test_auto_trend_weight_lifts_what_the_newest_sessions_click_and_serves_the_n
     np.testing.assert_allclose(loaded.score_histories([history, history]), model.score_histories([history, history]), atol=1e-5)
 
 
+@pytest.mark.parametrize("exclude_seen", [False, True])
+def test_the_priors_grid_scores_each_setting_like_ranking_the_whole_catalog(exclude_seen):
+    from mercato.recommend.base import top_k_indices
+
+    data, _ = cycle_data()
+    model = SASRecRecommender(**{**FAST, "max_epochs": 1, "valid_mode": "none", "valid_exclude_seen": exclude_seen}).fit(data)
+    rng = np.random.default_rng(1)
+    model._trend = rng.random(N_ITEMS).astype(np.float32) * 3
+    histories = [rng.choice(N_ITEMS, size=rng.integers(1, 6)) for _ in range(300)]
+    targets = np.array([rng.choice(h) if rng.random() < 0.4 else rng.integers(N_ITEMS) for h in histories])
+    grid = [(0.0, 0.0), (2.0, 0.0), (0.0, 0.5), (5.0, 0.3)]
+    for (boost, trend), fast in zip(grid, model._ndcg_by_priors(histories, targets, grid)):
+        model.repeat_boost_, model.trend_weight_ = boost, trend
+        scores = model.score_histories(histories)
+        if exclude_seen:
+            for row, hist in enumerate(histories):
+                scores[row, hist] = -np.inf
+        hit = top_k_indices(scores, 10) == targets[:, None]
+        assert fast == pytest.approx((hit / np.log2(np.arange(2, 12))).sum(1).mean(), abs=1e-9)
+
+
 def test_recent_clicks_count_the_newest_fraction_of_the_sequences():
     sequences = [np.array([0, 1]), np.array([1, 2]), np.array([2, 2, 3]), np.array([3])]
     np.testing.assert_allclose(recent_clicks(sequences, 5, 0.5), np.log1p([0, 0, 2, 2, 0]))
