@@ -198,7 +198,7 @@ def test_item_attributes_are_used_and_survive_save_load(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"refit_schedule": "cosine"}, {"recent_fraction": "new"}, {"recent_copies": 0}, {"repeat_boost": -1.0}, {"repeat_boost": "high"}, {"repeat_boost": "auto", "valid_mode": "none"}, {"trend_weight": -0.1}, {"trend_weight": "auto", "valid_mode": "none"}, {"trend_fraction": 0.0}]
+    "bad", [{"loss": "bce"}, {"valid_mode": "random"}, {"dim": 30, "heads": 4}, {"dropout": 1.0}, {"temperature": 0}, {"temperature": "warm"}, {"sampling": "hard"}, {"repeat_bias": "yes"}, {"precision": "fp16"}, {"positions": "middle"}, {"ema_decay": 1.0}, {"ema_decay": "slow"}, {"refit": "yes"}, {"refit": True, "valid_mode": "none"}, {"recent_fraction": 1.0}, {"refit_schedule": "cosine"}, {"recent_fraction": "new"}, {"recent_copies": 0}, {"repeat_boost": -1.0}, {"repeat_boost": "high"}, {"repeat_boost": "auto", "valid_mode": "none"}, {"trend_weight": -0.1}, {"trend_weight": "auto", "valid_mode": "none"}, {"trend_fraction": 0.0}, {"readout": "mean"}]
 )
 def test_bad_params_are_named(bad):
     data, _ = cycle_data(n_sequences=5)
@@ -425,6 +425,34 @@ def test_the_priors_grid_scores_each_setting_like_ranking_the_whole_catalog(excl
 def test_recent_clicks_count_the_newest_fraction_of_the_sequences():
     sequences = [np.array([0, 1]), np.array([1, 2]), np.array([2, 2, 3]), np.array([3])]
     np.testing.assert_allclose(recent_clicks(sequences, 5, 0.5), np.log1p([0, 0, 2, 2, 0]))
+
+
+def test_item_mix_states_are_weighted_means_of_the_items_seen_so_far():
+    net = SASRecNet(7, max_len=4, dim=8, layers=1, heads=1, dropout=0.0, readout="item_mix").eval()
+    with torch.no_grad():
+        net.item_emb.weight.copy_(torch.eye(8))  # token k's vector is the k-th unit vector
+    tokens = torch.tensor([[0, 3, 5, 3], [2, 4, 6, 7]])
+    with torch.no_grad():
+        states = net(tokens)  # (2, 4, 8): each row the weights the state gives each token
+        changed = net(torch.tensor([[0, 3, 5, 1]]))
+    assert torch.all(states >= 0)
+    torch.testing.assert_close(states[0, 1:].sum(-1), torch.ones(3))
+    assert states[0, 1, 3] == pytest.approx(1.0) and states[1, 0, 2] == pytest.approx(1.0)  # one item seen: itself
+    assert states[1, 2, 7] == 0 and states[1, 2, 6] > 0  # nothing from later steps
+    torch.testing.assert_close(changed[0, :3], states[0, :3])
+
+
+def test_item_mix_readout_learns_to_go_back_and_scores_alike_on_both_paths(tmp_path):
+    sequences = go_back_data(600, n_items=200, seed=0)
+    data = Interactions.from_sequences(sequences)
+    params = {**FAST, "max_epochs": 20, "valid_mode": "none", "readout": "item_mix", "temperature": 0.1}
+    model = SASRecRecommender(**params).fit(data)
+    fresh = go_back_data(50, n_items=200, seed=1)
+    assert sum(model.recommend_for_items(seq[:3], k=1)[0][0] == seq[3] for seq in fresh) >= 45
+    history = pd.Index(data.item_ids).get_indexer(fresh[0][:3])
+    assert np.allclose(model.score_histories([history])[0], model.score_histories([history, history[:2]])[0], atol=1e-4)
+    loaded = Recommender.load(model.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.score_histories([history]), model.score_histories([history]), atol=1e-5)
 
 
 def test_repeat_scores_sum_recency_weights_per_occurrence_plus_a_gate_once():
