@@ -151,14 +151,11 @@ class SASRecRecommender(Recommender):
             raise InvalidInput(f"sasrec: ema_decay must be a number in (0, 1) or None, got {p['ema_decay']!r}")
         if not (isinstance(p["recent_fraction"], (int, float)) and 0.0 <= p["recent_fraction"] < 1.0):
             raise InvalidInput(f"sasrec: recent_fraction must be a number in [0, 1), got {p['recent_fraction']!r}")
-        boost = p["repeat_boost"]
-        if not (boost is None or boost == "auto" or (isinstance(boost, (int, float)) and not isinstance(boost, bool) and boost >= 0)):
-            raise InvalidInput(f"sasrec: repeat_boost must be a non-negative number, 'auto' or None, got {boost!r}")
-        trend = p["trend_weight"]
-        if not (trend is None or trend == "auto" or (isinstance(trend, (int, float)) and not isinstance(trend, bool) and trend >= 0)):
-            raise InvalidInput(f"sasrec: trend_weight must be a non-negative number, 'auto' or None, got {trend!r}")
         for key in ("repeat_boost", "trend_weight"):
-            if p[key] == "auto" and p["valid_mode"] == "none":
+            value = p[key]
+            if not (value is None or value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0)):
+                raise InvalidInput(f"sasrec: {key} must be a non-negative number, 'auto' or None, got {value!r}")
+            if value == "auto" and p["valid_mode"] == "none":
                 raise InvalidInput(f"sasrec: {key}='auto' is chosen on the validation cases; it needs a valid_mode other than 'none'")
         if not (isinstance(p["trend_fraction"], (int, float)) and 0.0 < p["trend_fraction"] <= 1.0):
             raise InvalidInput(f"sasrec: trend_fraction must be a number in (0, 1], got {p['trend_fraction']!r}")
@@ -509,9 +506,8 @@ class SASRecRecommender(Recommender):
                     base = raw + trend * self._trend if trend else raw
                     base_target = base[np.arange(len(batch)), wanted]
                     base_seen = base[rows, cols]
-                    for column, (boost, t) in enumerate(grid):
-                        if t != trend:
-                            continue
+                    for column in (c for c, (_, t) in enumerate(grid) if t == trend):
+                        boost = grid[column][0]
                         # Excluded seen items rank nowhere; boosted ones move up by the boost.
                         lift = 0.0 if exclude_seen else boost
                         target = base_target + lift * target_seen
